@@ -1,0 +1,48 @@
+# Shared paths and helpers for the lab scripts. Source it; do not run it.
+# shellcheck shell=bash
+
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB_BUILD=${LAB_BUILD:-$LAB_ROOT/build}
+LAB_TARBALL=${LAB_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+LAB_SOURCE_PKG=linux-source-6.12
+LAB_TREE=${LAB_TREE:-$LAB_BUILD/linux-6.12}
+LAB_SERIES_DIR=${LAB_SERIES_DIR:-$LAB_ROOT/patches/linux-6.12}
+LAB_CONFIGS=$LAB_ROOT/kernel/configs
+
+lab_say() { printf 'lab: %s\n' "$*" >&2; }
+lab_die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
+
+# Progress line for long steps, so a newcomer sees what is happening.
+lab_step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Kernel build directory name for a case and flavour, e.g. case3, case3-debug.
+lab_config_name() {
+	local case=$1 debug=$2
+	if [ "$debug" = 1 ]; then
+		echo "case$case-debug"
+	else
+		echo "case$case"
+	fi
+}
+
+# The series file lists patch files, one per line; # starts a comment.
+series_patches() {
+	local f=$LAB_SERIES_DIR/series
+	[ -f "$f" ] || return 0
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$f"
+}
+
+# Hash of the series file and every patch it lists: the tree is stale
+# whenever this changes.
+series_hash() {
+	{
+		cat "$LAB_SERIES_DIR/series" 2>/dev/null || true
+		local p
+		while read -r p; do
+			[ -f "$LAB_SERIES_DIR/$p" ] ||
+				lab_die "series lists $p but $LAB_SERIES_DIR/$p does not exist"
+			cat "$LAB_SERIES_DIR/$p"
+		done < <(series_patches)
+	} | sha256sum | cut -d' ' -f1
+}
+

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers shared by the lab's guest tests; see lab_guest.h. */
+#define _GNU_SOURCE
+#include "lab_guest.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+static unsigned long read_hex_file(const char *path)
+{
+	unsigned long v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%lx", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+bool lab_find_pci(uint16_t vendor, uint16_t device, int index, char *bdf)
+{
+	struct dirent **names;
+	char path[PATH_MAX];
+	bool found = false;
+	int n, i;
+
+	n = scandir("/sys/bus/pci/devices", &names, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		const char *d = names[i]->d_name;
+
+		if (d[0] == '.' || found)
+			goto next;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", d);
+		if (read_hex_file(path) != vendor)
+			goto next;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", d);
+		if (read_hex_file(path) != device)
+			goto next;
+		if (index-- == 0) {
+			snprintf(bdf, 16, "%s", d);
+			found = true;
+		}
+next:
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	return found;
+}
+
+void lab_pci_driver(const char *bdf, char *driver, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) {
+		snprintf(driver, len, "%s", "");
+		return;
+	}
+	target[n] = '\0';
+	snprintf(driver, len, "%s", strrchr(target, '/') + 1);
+}
+
+int lab_iommu_group(const char *bdf)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -1;
+	target[n] = '\0';
+	return atoi(strrchr(target, '/') + 1);
+}
+
+int lab_kconfig(const char *name)
+{
+	char line[512], want[256];
+	int result = 'n';
+	FILE *f;
+
+	f = popen("zcat /proc/config.gz 2>/dev/null", "r");
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "CONFIG_%s=", name);
+	if (!fgets(line, sizeof(line), f)) {
+		pclose(f);
+		return -1;
+	}
+	do {
+		if (!strncmp(line, want, strlen(want)))
+			result = line[strlen(want)];
+	} while (fgets(line, sizeof(line), f));
+	pclose(f);
+	return result;
+}
+
+const char *lab_cmdline_value(const char *key, char *buf, size_t len)
+{
+	char line[4096], *tok, *save;
+	size_t klen = strlen(key);
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (!f)
+		return NULL;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	for (tok = strtok_r(line, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save)) {
+		if (!strncmp(tok, key, klen) && tok[klen] == '=') {
+			snprintf(buf, len, "%s", tok + klen + 1);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+bool lab_noiommu_requested(void)
+{
+	char v[16];
+
+	return lab_cmdline_value("vfio.enable_unsafe_noiommu_mode", v, sizeof(v)) &&
+	       (v[0] == '1' || v[0] == 'Y' || v[0] == 'y');
+}
+
+unsigned long lab_taint(void)
+{
+	unsigned long t = 0;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &t) != 1)
+			t = 0;
+		fclose(f);
+	}
+	return t;
+}
+
+int lab_count_prefix(const char *dir, const char *prefix)
+{
+	struct dirent *e;
+	int count = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix)))
+			count++;
+	closedir(d);
+	return count;
+}
+
+uint64_t lab_pagemap_pa(const void *addr)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t entry = 0;
+	off_t off = (uintptr_t)addr / page * sizeof(entry);
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &entry, sizeof(entry), off) != sizeof(entry))
+		entry = 0;
+	close(fd);
+	/* Bit 63: present; bits 0-54: page frame number. */
+	if (!(entry & (1ULL << 63)))
+		return 0;
+	return (entry & ((1ULL << 55) - 1)) * page;
+}
+
+int lab_region(int device_fd, unsigned int index, struct lab_region *r)
+{
+	struct vfio_region_info info = { .argsz = sizeof(info), .index = index };
+
+	if (ioctl(device_fd, VFIO_DEVICE_GET_REGION_INFO, &info))
+		return -1;
+	r->offset = info.offset;
+	r->size = info.size;
+	return 0;
+}
+
+static int config_io(int device_fd, unsigned int off, void *buf, size_t len,
+		     bool write)
+{
+	struct lab_region cfg;
+	ssize_t n;
+
+	if (lab_region(device_fd, VFIO_PCI_CONFIG_REGION_INDEX, &cfg))
+		return -1;
+	if (write)
+		n = pwrite(device_fd, buf, len, cfg.offset + off);
+	else
+		n = pread(device_fd, buf, len, cfg.offset + off);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+int lab_config_read(int device_fd, unsigned int off, void *buf, size_t len)
+{
+	return config_io(device_fd, off, buf, len, false);
+}
+
+int lab_config_write(int device_fd, unsigned int off, const void *buf,
+		     size_t len)
+{
+	return config_io(device_fd, off, (void *)buf, len, true);
+}
+
+int lab_enable_bus_master(int device_fd)
+{
+	uint16_t cmd;
+
+	if (lab_config_read(device_fd, PCI_COMMAND, &cmd, sizeof(cmd)))
+		return -1;
+	cmd |= PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY;
+	return lab_config_write(device_fd, PCI_COMMAND, &cmd, sizeof(cmd));
+}
+
+volatile void *lab_map_bar(int device_fd, unsigned int bar, size_t *size)
+{
+	struct lab_region r;
+	void *p;
+
+	if (lab_region(device_fd, VFIO_PCI_BAR0_REGION_INDEX + bar, &r))
+		return NULL;
+	p = mmap(NULL, r.size, PROT_READ | PROT_WRITE, MAP_SHARED, device_fd,
+		 r.offset);
+	if (p == MAP_FAILED)
+		return NULL;
+	*size = r.size;
+	return p;
+}
+
+uint32_t edu_read32(volatile void *bar, unsigned int reg)
+{
+	return *(volatile uint32_t *)((volatile char *)bar + reg);
+}
+
+void edu_write32(volatile void *bar, unsigned int reg, uint32_t val)
+{
+	*(volatile uint32_t *)((volatile char *)bar + reg) = val;
+}
+
+static void edu_write64(volatile void *bar, unsigned int reg, uint64_t val)
+{
+	*(volatile uint64_t *)((volatile char *)bar + reg) = val;
+}
+
+static uint64_t edu_read64(volatile void *bar, unsigned int reg)
+{
+	return *(volatile uint64_t *)((volatile char *)bar + reg);
+}
+
+int edu_dma(volatile void *bar, uint64_t pa, uint32_t dev_off, uint64_t len,
+	    bool to_ram)
+{
+	struct timespec start, now, nap = { 0, 1000000 };
+	uint64_t window = EDU_WINDOW + dev_off;
+
+	if (dev_off + len > EDU_WINDOW_USABLE)
+		return -1;	/* edu's range check would abort QEMU */
+	edu_write64(bar, EDU_REG_DMA_SRC, to_ram ? window : pa);
+	edu_write64(bar, EDU_REG_DMA_DST, to_ram ? pa : window);
+	edu_write64(bar, EDU_REG_DMA_COUNT, len);
+	edu_write64(bar, EDU_REG_DMA_CMD,
+		    EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	/* Under TCG a transfer takes about 100 ms; give it 10 s. */
+	while (edu_read64(bar, EDU_REG_DMA_CMD) & EDU_DMA_START) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec > 10)
+			return -1;
+		nanosleep(&nap, NULL);
+	}
+	return 0;
+}
+
+int edu_round_trip(volatile void *bar, uint64_t src_pa, uint64_t dst_pa,
+		   size_t len)
+{
+	/* Half a page at a time keeps clear of the window's last byte. */
+	const size_t chunk = 2048;
+	size_t done;
+
+	for (done = 0; done < len; done += chunk) {
+		size_t n = len - done < chunk ? len - done : chunk;
+
+		if (edu_dma(bar, src_pa + done, 0, n, false) ||
+		    edu_dma(bar, dst_pa + done, 0, n, true))
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the lab's guest tests: finding the emulated devices,
+ * reading the running kernel's config, VFIO region access and the edu
+ * device's DMA engine. Kept independent of libnoiommu on purpose: these
+ * tests prove the kernel, not the library.
+ */
+#ifndef LAB_GUEST_H
+#define LAB_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EDU_VENDOR 0x1234
+#define EDU_DEVICE 0x11e8
+#define EDU_REG_ID 0x00
+#define EDU_REG_LIVENESS 0x04
+#define EDU_REG_IRQ_STATUS 0x24
+#define EDU_REG_IRQ_RAISE 0x60
+#define EDU_REG_IRQ_ACK 0x64
+#define EDU_REG_DMA_SRC 0x80
+#define EDU_REG_DMA_DST 0x88
+#define EDU_REG_DMA_COUNT 0x90
+#define EDU_REG_DMA_CMD 0x98
+#define EDU_DMA_START 0x1
+#define EDU_DMA_TO_RAM 0x2
+#define EDU_DMA_IRQ 0x4
+#define EDU_ID_VALUE 0x010000ed
+/* The device's DMA window; its last byte is unusable (see the spec). */
+#define EDU_WINDOW 0x40000
+#define EDU_WINDOW_USABLE 0xfff
+
+#define TAINT_USER_BIT 6
+
+/* Fill bdf (at least 16 bytes) with the index-th PCI device matching
+ * vendor:device; returns false when there is no such device. */
+bool lab_find_pci(uint16_t vendor, uint16_t device, int index, char *bdf);
+/* Name of the driver bound to bdf ("" when none). */
+void lab_pci_driver(const char *bdf, char *driver, size_t len);
+/* IOMMU group number of bdf, or -1. */
+int lab_iommu_group(const char *bdf);
+
+/* 'y', 'm' or 'n' for CONFIG_<name> of the running kernel (from
+ * /proc/config.gz); -1 when the config cannot be read. */
+int lab_kconfig(const char *name);
+/* Value of a key=value token on the kernel command line, or NULL. */
+const char *lab_cmdline_value(const char *key, char *buf, size_t len);
+/* True when the kernel command line turned no-IOMMU mode on. */
+bool lab_noiommu_requested(void);
+unsigned long lab_taint(void);
+/* Number of entries in dir whose names start with prefix. */
+int lab_count_prefix(const char *dir, const char *prefix);
+
+/* Physical address of the page holding addr (needs CAP_SYS_ADMIN), or 0. */
+uint64_t lab_pagemap_pa(const void *addr);
+
+/* VFIO device fd helpers (group or cdev device fds alike). */
+struct lab_region {
+	uint64_t offset;
+	uint64_t size;
+};
+int lab_region(int device_fd, unsigned int index, struct lab_region *r);
+int lab_config_read(int device_fd, unsigned int off, void *buf, size_t len);
+int lab_config_write(int device_fd, unsigned int off, const void *buf,
+		     size_t len);
+int lab_enable_bus_master(int device_fd);
+volatile void *lab_map_bar(int device_fd, unsigned int bar, size_t *size);
+
+/* edu: move len bytes between RAM at pa and the device window at dev_off,
+ * waiting for completion. Returns 0, or -1 on timeout. */
+uint32_t edu_read32(volatile void *bar, unsigned int reg);
+void edu_write32(volatile void *bar, unsigned int reg, uint32_t val);
+int edu_dma(volatile void *bar, uint64_t pa, uint32_t dev_off, uint64_t len,
+	    bool to_ram);
+/* Copy src to the device window and back into dst through RAM addresses
+ * src_pa and dst_pa, in chunks that respect the window's quirk. */
+int edu_round_trip(volatile void *bar, uint64_t src_pa, uint64_t dst_pa,
+		   size_t len);
+
+#endif
