@@ -49,6 +49,8 @@ const char *lab_cmdline_value(const char *key, char *buf, size_t len);
 /* True when the kernel command line turned no-IOMMU mode on. */
 bool lab_noiommu_requested(void);
 unsigned long lab_taint(void);
+/* True when the kernel log holds a line containing text. */
+bool lab_kmsg_contains(const char *text);
 /* Number of entries in dir whose names start with prefix. */
 int lab_count_prefix(const char *dir, const char *prefix);
 

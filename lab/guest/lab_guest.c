@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,7 +51,7 @@ bool lab_find_pci(uint16_t vendor, uint16_t device, int index, char *bdf)
 		if (read_hex_file(path) != device)
 			goto next;
 		if (index-- == 0) {
-			snprintf(bdf, 16, "%s", d);
+			snprintf(bdf, 16, "%.15s", d);
 			found = true;
 		}
 next:
@@ -151,6 +152,28 @@ unsigned long lab_taint(void)
 		fclose(f);
 	}
 	return t;
+}
+
+/* syslog(2) actions; glibc's <sys/klog.h> does not name them. */
+#define SYSLOG_ACTION_READ_ALL 3
+#define SYSLOG_ACTION_SIZE_BUFFER 10
+
+bool lab_kmsg_contains(const char *text)
+{
+	int len = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0);
+	bool found = false;
+	char *buf;
+
+	if (len <= 0)
+		return false;
+	buf = calloc(1, len + 1);
+	if (!buf)
+		return false;
+	len = klogctl(SYSLOG_ACTION_READ_ALL, buf, len);
+	if (len > 0)
+		found = strstr(buf, text) != NULL;
+	free(buf);
+	return found;
 }
 
 int lab_count_prefix(const char *dir, const char *prefix)

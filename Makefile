@@ -1,0 +1,38 @@
+# Top-level entry points. The README's first two lines are `make demo` and
+# `make check`; both install what they need (as root) and build what is
+# missing.
+CASE ?= 3
+
+.PHONY: demo check check-host kernel tree export-patches setup clean help
+
+help:
+	@echo "make demo            boot the lab and show no-IOMMU DMA"
+	@echo "make check           host tests, Kconfig matrix, guest tests (cases 1 3 5)"
+	@echo "make check-host      host tests and Kconfig matrix only"
+	@echo "make kernel CASE=N   build the kernel for Kconfig case N"
+	@echo "make tree            prepare build/linux-6.12 with the series applied"
+	@echo "make export-patches  regenerate patches/linux-6.12 from the tree"
+
+setup:
+	lab/setup
+
+demo: setup
+	lab/demo
+
+check: setup
+	tests/run
+
+check-host: setup
+	tests/run --host-only
+
+kernel: setup
+	lab/kernel --case $(CASE)
+
+tree: setup
+	lab/tree
+
+export-patches:
+	lab/export-patches
+
+clean:
+	rm -rf build
