@@ -46,3 +46,4 @@ series_hash() {
 	} | sha256sum | cut -d' ' -f1
 }
 
+LAB_NVME_SERIAL=LABNVME0001

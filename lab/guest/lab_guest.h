@@ -40,6 +40,14 @@ bool lab_find_pci(uint16_t vendor, uint16_t device, int index, char *bdf);
 void lab_pci_driver(const char *bdf, char *driver, size_t len);
 /* IOMMU group number of bdf, or -1. */
 int lab_iommu_group(const char *bdf);
+/* Name of bdf's VFIO device cdev (e.g. "noiommu-vfio0") from sysfs
+ * vfio-dev/; false when it has none. */
+bool lab_vfio_cdev_name(const char *bdf, char *name, size_t len);
+/* Rebind bdf to vfio-pci (driver_override + drivers_probe). */
+int lab_bind_vfio_pci(const char *bdf);
+/* Remove cap from this process's effective, permitted and inheritable
+ * sets (the process stays uid 0, so only the capability is missing). */
+int lab_drop_capability(int cap);
 
 /* 'y', 'm' or 'n' for CONFIG_<name> of the running kernel (from
  * /proc/config.gz); -1 when the config cannot be read. */
