@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/iommufd.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
@@ -504,19 +505,23 @@ TEST_F(bound, intx_eventfd)
 	close(efd);
 }
 
-/* Attaching a no-IOMMU device to an IOAS is the IOMMUFD half's job; until
- * then the attempt fails cleanly and leaves the device working. */
-TEST_F(bound, attach_refused_cleanly)
+/* The bound device attaches to an IOAS and detaches again; the device
+ * UAPI keeps working throughout (IOMMUFD details: iommufd_noiommu). */
+TEST_F(bound, attach_and_detach_ioas)
 {
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
 	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach), .pt_id = 1,
+		.argsz = sizeof(attach),
 	};
 	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
 
-	ASSERT_EQ(-1, ioctl(self->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
-	ASSERT_EQ(EOPNOTSUPP, errno);
-	ASSERT_EQ(-1, ioctl(self->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach));
-	ASSERT_EQ(EOPNOTSUPP, errno);
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_IOAS_ALLOC, &alloc));
+	attach.pt_id = alloc.out_ioas_id;
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	/* pt_id now names the software page table the device uses */
+	ASSERT_NE(alloc.out_ioas_id, attach.pt_id);
+	ASSERT_EQ(EDU_ID_VALUE, edu_read32(self->bar, EDU_REG_ID));
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach));
 	ASSERT_EQ(EDU_ID_VALUE, edu_read32(self->bar, EDU_REG_ID));
 }
 

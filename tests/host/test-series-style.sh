@@ -12,7 +12,9 @@ mapfile -t patches < <(series_patches)
 plan $((3 * ${#patches[@]}))
 for p in "${patches[@]}"; do
 	file=$LAB_SERIES_DIR/$p
-	out=$(perl "$LAB_TREE/scripts/checkpatch.pl" --strict --terse --no-summary \
+	# checkpatch runs spdxcheck.py with python3: use Debian's, which has
+	# python3-ply and python3-git (lab/setup), not whatever is first on PATH.
+	out=$(PATH=/usr/bin:/bin:$PATH perl "$LAB_TREE/scripts/checkpatch.pl" --strict --terse --no-summary \
 		--root="$LAB_TREE" "$file" 2>&1)
 	[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/# /'
 	check "$p: checkpatch --strict clean" test -z "$out"
