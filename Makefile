@@ -3,7 +3,7 @@
 # missing.
 CASE ?= 3
 
-.PHONY: demo check check-host kernel tree export-patches setup clean help
+.PHONY: demo check check-host check-series kernel tree export-patches setup clean help
 
 help:
 	@echo "make demo            boot the lab and show no-IOMMU DMA"
@@ -12,6 +12,7 @@ help:
 	@echo "make kernel CASE=N   build the kernel for Kconfig case N"
 	@echo "make tree            prepare build/linux-6.12 with the series applied"
 	@echo "make export-patches  regenerate patches/linux-6.12 from the tree"
+	@echo "make check-series    build every patch for cases 1 3 5, compare sparse"
 
 setup:
 	lab/setup
@@ -33,6 +34,9 @@ tree: setup
 
 export-patches:
 	lab/export-patches
+
+check-series: setup
+	lab/check-series
 
 clean:
 	rm -rf build
