@@ -7,7 +7,7 @@ CASE ?= 3
 
 help:
 	@echo "make demo            boot the lab and show no-IOMMU DMA"
-	@echo "make check           host tests, Kconfig matrix, guest tests (cases 1 3 5)"
+	@echo "make check           host tests, Kconfig matrix, guest tests (cases 1 3 5, 3-debug)"
 	@echo "make check-host      host tests and Kconfig matrix only"
 	@echo "make kernel CASE=N   build the kernel for Kconfig case N"
 	@echo "make tree            prepare build/linux-6.12 with the series applied"
