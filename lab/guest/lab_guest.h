@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* QEMU's NVMe controller (-device nvme) */
+#define QEMU_NVME_VENDOR 0x1b36
+#define QEMU_NVME_DEVICE 0x0010
+
 #define EDU_VENDOR 0x1234
 #define EDU_DEVICE 0x11e8
 #define EDU_REG_ID 0x00

@@ -30,8 +30,6 @@
 #include "kselftest_harness.h"
 #include "lab_guest.h"
 
-#define NVME_CLASS_VENDOR 0x1b36
-#define NVME_CLASS_DEVICE 0x0010
 
 static bool cdev_noiommu_expected(void)
 {
@@ -584,7 +582,7 @@ TEST(nvme_msix_eventfds)
 
 	if (!cdev_noiommu_expected())
 		SKIP(return, "no no-IOMMU cdev in this kernel/boot");
-	ASSERT_TRUE(lab_find_pci(NVME_CLASS_VENDOR, NVME_CLASS_DEVICE, 0, bdf));
+	ASSERT_TRUE(lab_find_pci(QEMU_NVME_VENDOR, QEMU_NVME_DEVICE, 0, bdf));
 	fd = open_cdev(bdf);
 	ASSERT_LE(0, fd);
 	iommufd = open("/dev/iommu", O_RDWR);

@@ -27,8 +27,6 @@
 #include "lab_guest.h"
 
 #define PAGE 4096UL
-#define NVME_VENDOR 0x1b36
-#define NVME_DEVICE 0x0010
 #define LAB_NVME_SERIAL "LABNVME0001"
 
 struct noiommu_dev {
@@ -317,7 +315,7 @@ TEST(nvme_identify_controller)
 	iommufd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, iommufd);
 	ASSERT_EQ(0, ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc));
-	ASSERT_EQ(0, open_attached(NVME_VENDOR, NVME_DEVICE, 0, iommufd,
+	ASSERT_EQ(0, open_attached(QEMU_NVME_VENDOR, QEMU_NVME_DEVICE, 0, iommufd,
 				   alloc.out_ioas_id, &nvme));
 
 	/* Submission queue, completion queue, identify data: a page each */
