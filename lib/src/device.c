@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Opening a device through the best path the kernel offers, and the VFIO
+ * device UAPI every path shares: regions, BARs, config space, reset and
+ * interrupts.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/pci_regs.h>
+
+#include "internal.h"
+#include "uapi.h"
+
+int nioi_has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return !!(data[cap / 32].effective & (1U << (cap % 32)));
+}
+
+const char *nio_path_name(enum nio_path path)
+{
+	switch (path) {
+	case NIO_PATH_NOIOMMU_CDEV:
+		return "noiommu-cdev";
+	case NIO_PATH_IOMMU_CDEV:
+		return "iommu-cdev";
+	case NIO_PATH_LEGACY_GROUP:
+		return "legacy-group";
+	default:
+		return "none";
+	}
+}
+
+const char *nio_path_summary(enum nio_path path)
+{
+	switch (path) {
+	case NIO_PATH_NOIOMMU_CDEV:
+		return "no-IOMMU device cdev + IOMMUFD: pages pinned by IOMMU_IOAS_MAP, physical addresses from IOMMU_IOAS_NOIOMMU_GET_PA";
+	case NIO_PATH_IOMMU_CDEV:
+		return "IOMMU-backed device cdev + IOMMUFD: the device address is the IOVA the IOMMU translates";
+	case NIO_PATH_LEGACY_GROUP:
+		return "legacy no-IOMMU group + container: pages mlock()ed, physical addresses from /proc/self/pagemap (no long-term pinning guarantee)";
+	default:
+		return "no DMA path";
+	}
+}
+
+/* ---- contexts ---- */
+
+int nio_ctx_new(struct nio_ctx **out)
+{
+	struct nio_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	nioi_clear_error();
+	if (!ctx)
+		return nioi_fail(ENOMEM, "out of memory");
+	pthread_mutex_init(&ctx->lock, NULL);
+	ctx->iommufd = -1;
+	ctx->container = -1;
+	*out = ctx;
+	return 0;
+}
+
+enum nio_path nio_ctx_path(const struct nio_ctx *ctx)
+{
+	return ctx->path;
+}
+
+void nio_ctx_free(struct nio_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	while (ctx->dmas)
+		nio_dma_free(ctx, &ctx->dmas->pub);
+	pthread_mutex_lock(&ctx->lock);
+	while (ctx->devices)
+		nioi_device_close_locked(ctx->devices);
+	if (ctx->iommufd >= 0) {
+		struct iommu_destroy d = { .size = sizeof(d), .id = ctx->ioas_id };
+
+		ioctl(ctx->iommufd, IOMMU_DESTROY, &d);
+		close(ctx->iommufd);
+	}
+	if (ctx->container >= 0)
+		close(ctx->container);
+	pthread_mutex_unlock(&ctx->lock);
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx);
+}
+
+/* ---- choosing a path ---- */
+
+struct path_choice {
+	enum nio_path path;
+	char why[768];
+	size_t len;
+};
+
+static void note(struct path_choice *c, const char *fmt, ...) NIO_PRINTF(2, 3);
+static void note(struct path_choice *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->len >= sizeof(c->why))
+		return;
+	va_start(ap, fmt);
+	c->len += (size_t)vsnprintf(c->why + c->len, sizeof(c->why) - c->len,
+				    fmt, ap);
+	va_end(ap);
+}
+
+static bool dev_exists(const char *node)
+{
+	char path[PATH_MAX];
+
+	return node[0] && nioi_exists(nioi_path(path, sizeof(path), "%s", node));
+}
+
+/* Why path p cannot be used for the device, or NULL when it can. */
+static const char *path_unusable(enum nio_path p,
+				 const struct nio_pci_info *info)
+{
+	bool iommufd = dev_exists("/dev/iommu");
+
+	switch (p) {
+	case NIO_PATH_NOIOMMU_CDEV:
+		if (info->has_iommu)
+			return "the device is behind an IOMMU";
+		if (!info->cdev_name[0])
+			return "the kernel has no VFIO device cdev (older than 6.6)";
+		if (strncmp(info->cdev_name, "noiommu-", 8))
+			return "the kernel does not offer no-IOMMU devices through the device cdev (it lacks the no-IOMMU cdev feature)";
+		if (!info->cdev_node[0])
+			return "CONFIG_VFIO_DEVICE_CDEV is off (no /dev/vfio/devices node)";
+		if (!iommufd)
+			return "no /dev/iommu (CONFIG_IOMMUFD is off)";
+		return NULL;
+	case NIO_PATH_IOMMU_CDEV:
+		if (!info->has_iommu)
+			return "the device has no IOMMU";
+		if (!info->cdev_node[0])
+			return "no VFIO device cdev (CONFIG_VFIO_DEVICE_CDEV is off)";
+		if (!iommufd)
+			return "no /dev/iommu (CONFIG_IOMMUFD is off)";
+		return NULL;
+	case NIO_PATH_LEGACY_GROUP:
+		if (info->has_iommu)
+			return "the device is behind an IOMMU (the legacy path here is for no-IOMMU groups only)";
+		if (!info->group_node[0])
+			return "no /dev/vfio/noiommu-N group node (CONFIG_VFIO_GROUP or a container is off)";
+		if (!dev_exists("/dev/vfio/vfio"))
+			return "no /dev/vfio/vfio container node";
+		return NULL;
+	default:
+		return "unknown path";
+	}
+}
+
+static int choose_path(const struct nio_pci_info *info, unsigned int allowed,
+		       struct path_choice *c)
+{
+	enum nio_path p;
+
+	for (p = NIO_PATH_NOIOMMU_CDEV; p <= NIO_PATH_LEGACY_GROUP; p++) {
+		const char *why_not = path_unusable(p, info);
+
+		/* Paths that could never apply to this device are not worth
+		 * a mention (an IOMMU path for a no-IOMMU device and back). */
+		if (why_not && (p == NIO_PATH_IOMMU_CDEV) != info->has_iommu)
+			continue;
+		if (!(allowed & NIO_PATH_BIT(p))) {
+			note(c, "not %s: excluded by the caller; ", nio_path_name(p));
+			continue;
+		}
+		if (why_not) {
+			note(c, "not %s: %s; ", nio_path_name(p), why_not);
+			continue;
+		}
+		c->path = p;
+		return 0;
+	}
+	if (c->len > 2)
+		c->why[c->len - 2] = '\0';
+	return nioi_fail(EOPNOTSUPP,
+			 "no usable DMA path for %s: %s", info->bdf, c->why);
+}
+
+/* Not bound to vfio-pci: because the mode is off, or just not bound. */
+static int check_bound(const struct nio_pci_info *info)
+{
+	char path[PATH_MAX], param[8] = "";
+
+	if (!strcmp(info->driver, "vfio-pci"))
+		return 0;
+	if (!info->has_iommu) {
+		nioi_read_line(nioi_path(path, sizeof(path), "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"),
+			       param, sizeof(param));
+		if (param[0] != 'Y')
+			return nioi_fail(ENODEV,
+					 "%s has no IOMMU and VFIO's no-IOMMU mode is %s: echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode (or boot with vfio.enable_unsafe_noiommu_mode=1), then 'noiommu bind %s'",
+					 info->bdf, param[0] ? "off" : "not available in this kernel (CONFIG_VFIO_NOIOMMU)",
+					 info->bdf);
+	}
+	if (info->driver[0])
+		return nioi_fail(ENXIO,
+				 "%s is bound to %s, not vfio-pci: run 'noiommu bind %s'",
+				 info->bdf, info->driver, info->bdf);
+	return nioi_fail(ENXIO,
+			 "%s has no driver, it must be bound to vfio-pci: run 'noiommu bind %s'",
+			 info->bdf, info->bdf);
+}
+
+/* ---- opening ---- */
+
+static int open_error(int err, const char *node, const struct nio_device *dev)
+{
+	if (err == EPERM || err == EACCES)
+		return nioi_fail(EPERM,
+				 "cannot open %s: %s; %s",
+				 node, strerror(err),
+				 dev->path == NIO_PATH_IOMMU_CDEV ?
+				 "check the node's owner and mode" :
+				 "no-IOMMU devices need CAP_SYS_RAWIO (run as root)");
+	if (err == EBUSY)
+		return nioi_fail(EBUSY, "%s is in use by another process or context",
+				 node);
+	return nioi_fail(err, "cannot open %s: %s", node, strerror(err));
+}
+
+static int ensure_ioas(struct nio_ctx *ctx)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	char path[PATH_MAX];
+	int err;
+
+	if (ctx->iommufd >= 0)
+		return 0;
+	ctx->iommufd = open(nioi_path(path, sizeof(path), "/dev/iommu"),
+			    O_RDWR | O_CLOEXEC);
+	if (ctx->iommufd < 0)
+		return nioi_fail(errno, "cannot open /dev/iommu: %s%s",
+				 strerror(errno),
+				 errno == EACCES ? " (run as root)" : "");
+	if (ioctl(ctx->iommufd, IOMMU_IOAS_ALLOC, &alloc)) {
+		err = errno;
+		close(ctx->iommufd);
+		ctx->iommufd = -1;
+		return nioi_fail(err, "IOMMU_IOAS_ALLOC failed: %s", strerror(err));
+	}
+	ctx->ioas_id = alloc.out_ioas_id;
+	return 0;
+}
+
+/* The kernel answers ENOENT for an unmapped IOVA when it has GET_PA. */
+static int check_get_pa(struct nio_ctx *ctx)
+{
+	struct iommu_ioas_noiommu_get_pa cmd = {
+		.size = sizeof(cmd), .ioas_id = ctx->ioas_id, .iova = 0,
+	};
+
+	if (!ioctl(ctx->iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, &cmd) ||
+	    errno == ENOENT)
+		return 0;
+	if (errno == ENOTTY)
+		return nioi_fail(EOPNOTSUPP,
+				 "the kernel has no-IOMMU device cdevs but no IOMMU_IOAS_NOIOMMU_GET_PA");
+	if (errno == EPERM)
+		return nioi_fail(EPERM,
+				 "IOMMU_IOAS_NOIOMMU_GET_PA needs CAP_SYS_RAWIO (run as root)");
+	return nioi_fail(errno, "IOMMU_IOAS_NOIOMMU_GET_PA probe failed: %s",
+			 strerror(errno));
+}
+
+static int open_cdev(struct nio_device *dev, const struct nio_pci_info *info)
+{
+	struct nio_ctx *ctx = dev->ctx;
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(dev->node, sizeof(dev->node), "%s", info->cdev_node);
+	dev->fd = open(nioi_path(path, sizeof(path), "%s", dev->node),
+		       O_RDWR | O_CLOEXEC);
+	if (dev->fd < 0)
+		return open_error(errno, dev->node, dev);
+	ret = ensure_ioas(ctx);
+	if (ret)
+		return ret;
+	bind.iommufd = ctx->iommufd;
+	if (ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		if (errno == EPERM)
+			return nioi_fail(EPERM,
+					 "VFIO_DEVICE_BIND_IOMMUFD on %s refused: no-IOMMU devices need CAP_SYS_RAWIO (run as root)",
+					 dev->node);
+		return nioi_fail(errno, "VFIO_DEVICE_BIND_IOMMUFD on %s failed: %s",
+				 dev->node, strerror(errno));
+	}
+	dev->devid = bind.out_devid;
+	attach.pt_id = ctx->ioas_id;
+	if (ioctl(dev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+		return nioi_fail(errno,
+				 "VFIO_DEVICE_ATTACH_IOMMUFD_PT of %s to IOAS %u failed: %s",
+				 dev->node, ctx->ioas_id, strerror(errno));
+	if (dev->path == NIO_PATH_NOIOMMU_CDEV)
+		return check_get_pa(ctx);
+	return 0;
+}
+
+static int open_legacy(struct nio_device *dev, const struct nio_pci_info *info)
+{
+	struct nio_ctx *ctx = dev->ctx;
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[PATH_MAX];
+
+	snprintf(dev->node, sizeof(dev->node), "%s", info->group_node);
+	dev->group_fd = open(nioi_path(path, sizeof(path), "%s", dev->node),
+			     O_RDWR | O_CLOEXEC);
+	if (dev->group_fd < 0)
+		return open_error(errno, dev->node, dev);
+	if (ioctl(dev->group_fd, VFIO_GROUP_GET_STATUS, &status))
+		return nioi_fail(errno, "VFIO_GROUP_GET_STATUS on %s: %s",
+				 dev->node, strerror(errno));
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
+		return nioi_fail(EBUSY,
+				 "group %s is not viable: another device of the group is not bound to vfio-pci",
+				 dev->node);
+	if (ctx->container < 0) {
+		ctx->container = open(nioi_path(path, sizeof(path), "/dev/vfio/vfio"),
+				      O_RDWR | O_CLOEXEC);
+		if (ctx->container < 0)
+			return nioi_fail(errno, "cannot open /dev/vfio/vfio: %s",
+					 strerror(errno));
+	}
+	if (ioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER, &ctx->container))
+		return nioi_fail(errno, "VFIO_GROUP_SET_CONTAINER for %s: %s",
+				 dev->node, strerror(errno));
+	if (!ctx->container_set) {
+		if (ioctl(ctx->container, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU))
+			return nioi_fail(errno,
+					 "VFIO_SET_IOMMU(VFIO_NOIOMMU_IOMMU) failed: %s",
+					 strerror(errno));
+		ctx->container_set = true;
+	}
+	dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, info->bdf);
+	if (dev->fd < 0)
+		return open_error(errno, dev->node, dev);
+	nioi_warn("%s uses the legacy no-IOMMU path: DMA buffers are mlock()ed, not long-term pinned, and their physical addresses come from /proc/self/pagemap (CAP_SYS_ADMIN)",
+		  info->bdf);
+	if (!nioi_has_cap(CAP_SYS_ADMIN))
+		nioi_warn("no CAP_SYS_ADMIN: /proc/self/pagemap will hide physical addresses, DMA allocation will fail");
+	return 0;
+}
+
+static void describe(struct nio_device *dev, const struct path_choice *c)
+{
+	size_t n = (size_t)snprintf(dev->why, sizeof(dev->why), "%s via %s: %s",
+				    nio_path_name(dev->path), dev->node,
+				    nio_path_summary(dev->path));
+
+	if (c->len && n < sizeof(dev->why)) {
+		snprintf(dev->why + n, sizeof(dev->why) - n, " (%.*s)",
+			 (int)(c->len - 2), c->why);
+	}
+}
+
+int nio_device_open(struct nio_ctx *ctx, const char *bdf,
+		    const struct nio_open_opts *opts, struct nio_device **out)
+{
+	unsigned int allowed = opts && opts->paths ? opts->paths : NIO_PATHS_ALL;
+	struct path_choice choice = { .path = NIO_PATH_NONE };
+	struct nio_pci_info info;
+	struct nio_device *dev;
+	int ret;
+
+	nioi_clear_error();
+	ret = nio_pci_info(bdf, &info);
+	if (ret)
+		return ret;
+	ret = check_bound(&info);
+	if (ret)
+		return ret;
+	ret = choose_path(&info, allowed, &choice);
+	if (ret)
+		return ret;
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return nioi_fail(ENOMEM, "out of memory");
+	dev->ctx = ctx;
+	dev->path = choice.path;
+	dev->fd = -1;
+	dev->group_fd = -1;
+	memcpy(dev->bdf, info.bdf, sizeof(dev->bdf));
+
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->path != NIO_PATH_NONE && ctx->path != dev->path) {
+		ret = nioi_fail(EXDEV,
+				"%s needs the %s path but this context's devices use %s: open it in its own context",
+				info.bdf, nio_path_name(dev->path),
+				nio_path_name(ctx->path));
+	} else if (dev->path == NIO_PATH_LEGACY_GROUP) {
+		ret = open_legacy(dev, &info);
+	} else {
+		ret = open_cdev(dev, &info);
+	}
+	if (ret) {
+		if (dev->fd >= 0)
+			close(dev->fd);
+		if (dev->group_fd >= 0)
+			close(dev->group_fd);
+		pthread_mutex_unlock(&ctx->lock);
+		free(dev);
+		return ret;
+	}
+	describe(dev, &choice);
+	ctx->path = dev->path;
+	dev->next = ctx->devices;
+	ctx->devices = dev;
+	pthread_mutex_unlock(&ctx->lock);
+	*out = dev;
+	return 0;
+}
+
+void nioi_device_close_locked(struct nio_device *dev)
+{
+	struct nio_device **pp = &dev->ctx->devices;
+	unsigned int i;
+
+	while (*pp && *pp != dev)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = dev->next;
+	for (i = 0; i < 3; i++)
+		nio_irq_disable(dev, (enum nio_irq_kind)i);
+	for (i = 0; i < 6; i++)
+		if (dev->bars[i].addr)
+			munmap(dev->bars[i].addr, dev->bars[i].size);
+	close(dev->fd);
+	if (dev->group_fd >= 0) {
+		ioctl(dev->group_fd, VFIO_GROUP_UNSET_CONTAINER);
+		close(dev->group_fd);
+	}
+	free(dev);
+}
+
+void nio_device_close(struct nio_device *dev)
+{
+	struct nio_ctx *ctx;
+
+	if (!dev)
+		return;
+	ctx = dev->ctx;
+	pthread_mutex_lock(&ctx->lock);
+	nioi_device_close_locked(dev);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+enum nio_path nio_device_path(const struct nio_device *dev)
+{
+	return dev->path;
+}
+
+const char *nio_device_why(const struct nio_device *dev)
+{
+	return dev->why;
+}
+
+const char *nio_device_node(const struct nio_device *dev)
+{
+	return dev->node;
+}
+
+const char *nio_device_bdf(const struct nio_device *dev)
+{
+	return dev->bdf;
+}
+
+int nio_device_fd(const struct nio_device *dev)
+{
+	return dev->fd;
+}
+
+/* ---- regions, config space, reset ---- */
+
+int nio_region_info(struct nio_device *dev, unsigned int index,
+		    struct nio_region *region)
+{
+	struct vfio_region_info info = { .argsz = sizeof(info), .index = index };
+
+	if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &info))
+		return nioi_fail(errno, "%s has no region %u: %s", dev->bdf,
+				 index, strerror(errno));
+	region->offset = info.offset;
+	region->size = info.size;
+	region->flags = info.flags;
+	return 0;
+}
+
+int nio_bar_map(struct nio_device *dev, unsigned int bar,
+		volatile void **addr, size_t *size)
+{
+	struct nio_region r;
+	void *p;
+	int ret;
+
+	if (bar > VFIO_PCI_BAR5_REGION_INDEX)
+		return nioi_fail(EINVAL, "BAR %u does not exist (0..5)", bar);
+	if (dev->bars[bar].addr)
+		goto done;
+	ret = nio_region_info(dev, bar, &r);
+	if (ret)
+		return ret;
+	if (!r.size)
+		return nioi_fail(ENOENT, "%s has no BAR %u", dev->bdf, bar);
+	if (!(r.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return nioi_fail(EINVAL,
+				 "BAR %u of %s cannot be mmap()ed (an I/O port BAR?): use pread/pwrite on the device fd",
+				 bar, dev->bdf);
+	p = mmap(NULL, r.size, PROT_READ | PROT_WRITE, MAP_SHARED, dev->fd,
+		 (off_t)r.offset);
+	if (p == MAP_FAILED)
+		return nioi_fail(errno, "mmap of BAR %u of %s failed: %s", bar,
+				 dev->bdf, strerror(errno));
+	dev->bars[bar].addr = p;
+	dev->bars[bar].size = r.size;
+done:
+	*addr = dev->bars[bar].addr;
+	if (size)
+		*size = dev->bars[bar].size;
+	return 0;
+}
+
+static int config_io(struct nio_device *dev, unsigned int offset, void *buf,
+		     size_t len, bool write)
+{
+	struct nio_region r;
+	ssize_t n;
+	int ret = nio_region_info(dev, VFIO_PCI_CONFIG_REGION_INDEX, &r);
+
+	if (ret)
+		return ret;
+	if (offset > r.size || len > r.size - offset)
+		return nioi_fail(EINVAL,
+				 "config space access at 0x%x+%zu is beyond its %llu bytes",
+				 offset, len, (unsigned long long)r.size);
+	n = write ? pwrite(dev->fd, buf, len, (off_t)(r.offset + offset)) :
+		    pread(dev->fd, buf, len, (off_t)(r.offset + offset));
+	if (n != (ssize_t)len)
+		return nioi_fail(n < 0 ? errno : EIO,
+				 "config space %s at 0x%x failed",
+				 write ? "write" : "read", offset);
+	return 0;
+}
+
+int nio_config_read(struct nio_device *dev, unsigned int offset, void *buf,
+		    size_t len)
+{
+	return config_io(dev, offset, buf, len, false);
+}
+
+int nio_config_write(struct nio_device *dev, unsigned int offset,
+		     const void *buf, size_t len)
+{
+	return config_io(dev, offset, (void *)buf, len, true);
+}
+
+int nio_bus_master(struct nio_device *dev, bool enable)
+{
+	uint16_t cmd;
+	int ret = nio_config_read(dev, PCI_COMMAND, &cmd, sizeof(cmd));
+
+	if (ret)
+		return ret;
+	if (enable)
+		cmd |= PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY;
+	else
+		cmd &= (uint16_t)~PCI_COMMAND_MASTER;
+	return nio_config_write(dev, PCI_COMMAND, &cmd, sizeof(cmd));
+}
+
+int nio_reset(struct nio_device *dev)
+{
+	if (ioctl(dev->fd, VFIO_DEVICE_RESET))
+		return nioi_fail(errno, "VFIO_DEVICE_RESET of %s failed: %s%s",
+				 dev->bdf, strerror(errno),
+				 errno == ENOTTY || errno == EINVAL ?
+				 " (the device offers no reset method)" : "");
+	return 0;
+}
+
+/* ---- interrupts ---- */
+
+static const unsigned int irq_index[] = {
+	[NIO_IRQ_INTX] = VFIO_PCI_INTX_IRQ_INDEX,
+	[NIO_IRQ_MSI] = VFIO_PCI_MSI_IRQ_INDEX,
+	[NIO_IRQ_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX,
+};
+
+int nio_irq_count(struct nio_device *dev, enum nio_irq_kind kind,
+		  unsigned int *count)
+{
+	struct vfio_irq_info info = { .argsz = sizeof(info) };
+
+	if ((unsigned int)kind > NIO_IRQ_MSIX)
+		return nioi_fail(EINVAL, "unknown interrupt kind %d", kind);
+	info.index = irq_index[kind];
+	if (ioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &info))
+		return nioi_fail(errno, "VFIO_DEVICE_GET_IRQ_INFO: %s",
+				 strerror(errno));
+	*count = info.count;
+	return 0;
+}
+
+static int set_irqs(struct nio_device *dev, enum nio_irq_kind kind,
+		    uint32_t flags, unsigned int count, const int *fds)
+{
+	size_t sz = sizeof(struct vfio_irq_set) + count * sizeof(int);
+	struct vfio_irq_set *set = calloc(1, sz);
+	int ret = 0;
+
+	if (!set)
+		return nioi_fail(ENOMEM, "out of memory");
+	set->argsz = (uint32_t)sz;
+	set->flags = flags;
+	set->index = irq_index[kind];
+	set->count = count;
+	if (count && fds)
+		memcpy(set->data, fds, count * sizeof(int));
+	if (ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set))
+		ret = -errno;
+	free(set);
+	return ret;
+}
+
+int nio_irq_enable(struct nio_device *dev, enum nio_irq_kind kind,
+		   unsigned int count, int *efds)
+{
+	unsigned int avail, i;
+	int *fds, ret;
+
+	ret = nio_irq_count(dev, kind, &avail);
+	if (ret)
+		return ret;
+	if (count == 0 || count > avail)
+		return nioi_fail(EINVAL,
+				 "%s offers %u %s vector(s); asked for %u", dev->bdf,
+				 avail, kind == NIO_IRQ_INTX ? "INTx" :
+				 kind == NIO_IRQ_MSI ? "MSI" : "MSI-X", count);
+	nio_irq_disable(dev, kind);
+	fds = calloc(count, sizeof(int));
+	if (!fds)
+		return nioi_fail(ENOMEM, "out of memory");
+	for (i = 0; i < count; i++) {
+		fds[i] = eventfd(0, EFD_CLOEXEC);
+		if (fds[i] < 0) {
+			ret = nioi_fail(errno, "eventfd: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	ret = set_irqs(dev, kind, VFIO_IRQ_SET_DATA_EVENTFD |
+		       VFIO_IRQ_SET_ACTION_TRIGGER, count, fds);
+	if (ret) {
+		ret = nioi_fail(-ret, "VFIO_DEVICE_SET_IRQS (%u vectors) failed: %s",
+				count, strerror(-ret));
+		goto fail;
+	}
+	dev->efds[kind] = fds;
+	dev->nefds[kind] = count;
+	memcpy(efds, fds, count * sizeof(int));
+	return 0;
+fail:
+	while (i-- > 0)
+		close(fds[i]);
+	free(fds);
+	return ret;
+}
+
+int nio_irq_disable(struct nio_device *dev, enum nio_irq_kind kind)
+{
+	unsigned int i;
+
+	if ((unsigned int)kind > NIO_IRQ_MSIX)
+		return nioi_fail(EINVAL, "unknown interrupt kind %d", kind);
+	if (!dev->efds[kind])
+		return 0;
+	set_irqs(dev, kind, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		 0, NULL);
+	for (i = 0; i < dev->nefds[kind]; i++)
+		close(dev->efds[kind][i]);
+	free(dev->efds[kind]);
+	dev->efds[kind] = NULL;
+	dev->nefds[kind] = 0;
+	return 0;
+}
+
+int nio_irq_unmask_intx(struct nio_device *dev)
+{
+	int ret = set_irqs(dev, NIO_IRQ_INTX, VFIO_IRQ_SET_DATA_NONE |
+			   VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL);
+
+	if (ret)
+		return nioi_fail(-ret, "unmasking INTx failed: %s", strerror(-ret));
+	return 0;
+}
+
+int nio_irq_wait(int efd, int timeout_ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t count;
+	int n = poll(&p, 1, timeout_ms);
+
+	if (n < 0)
+		return nioi_fail(errno, "poll: %s", strerror(errno));
+	if (n == 0)
+		return nioi_fail(ETIMEDOUT, "no interrupt within %d ms", timeout_ms);
+	if (read(efd, &count, sizeof(count)) != sizeof(count))
+		return nioi_fail(errno, "reading the eventfd: %s", strerror(errno));
+	return count > INT_MAX ? INT_MAX : (int)count;
+}

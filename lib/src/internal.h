@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libnoiommu internals. Internal functions are prefixed nioi_ and are not
+ * exported from the shared library (see libnoiommu.map); the host unit
+ * tests link the static library and call them directly.
+ */
+#ifndef NIO_INTERNAL_H
+#define NIO_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "noiommu.h"
+
+#define NIO_PAGE_4K 4096UL
+#define NIO_PAGE_2M (2UL << 20)
+
+#define NIO_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- errors (error.c) ---- */
+
+/* Record a message for nio_errmsg() and return -err. */
+int nioi_fail(int err, const char *fmt, ...) NIO_PRINTF(2, 3);
+void nioi_clear_error(void);
+void nioi_warn(const char *fmt, ...) NIO_PRINTF(1, 2);
+void nioi_info(const char *fmt, ...) NIO_PRINTF(1, 2);
+
+/* ---- files under the (test-overridable) root (sysfs.c) ---- */
+
+/* root + formatted path into buf; returns buf. */
+const char *nioi_path(char *buf, size_t len, const char *fmt, ...)
+	NIO_PRINTF(3, 4);
+/* First line of a file, newline stripped; -errno on failure. */
+int nioi_read_line(const char *path, char *buf, size_t len);
+int nioi_read_hex(const char *path, unsigned long *val);
+int nioi_write_text(const char *path, const char *text);
+/* Last path component of a symlink's target; -errno on failure. */
+int nioi_link_name(const char *path, char *name, size_t len);
+int nioi_exists(const char *path);
+/* Whole file into a malloc()ed, NUL-terminated buffer; gunzips .gz. */
+int nioi_slurp(const char *path, char **text, size_t *len);
+
+/* ---- capabilities (device.c) ---- */
+int nioi_has_cap(int cap);
+
+/* ---- segment lists (segments.c) ---- */
+
+struct nioi_segs {
+	struct nio_segment *v;
+	size_t n;
+	size_t cap;
+};
+
+/* Append [offset, offset + len) at addr, merging with the last segment
+ * when both are contiguous in the buffer and for the device. */
+int nioi_segs_add(struct nioi_segs *s, size_t offset, uint64_t addr,
+		  uint64_t len);
+void nioi_segs_free(struct nioi_segs *s);
+
+/*
+ * Ask for the device address of offset and how many bytes (at most max)
+ * are contiguous from it; one call per run (IOMMU_IOAS_NOIOMMU_GET_PA).
+ */
+typedef int (*nioi_run_query)(void *arg, size_t offset, uint64_t max,
+			      uint64_t *addr, uint64_t *len);
+int nioi_segs_from_runs(struct nioi_segs *s, size_t size, nioi_run_query q,
+			void *arg);
+/*
+ * Build segments from /proc/self/pagemap entries, one per 4 KiB page.
+ * -EPERM when the PFNs read as zero (no CAP_SYS_ADMIN), -EFAULT when a
+ * page is not present.
+ */
+int nioi_segs_from_pagemap(struct nioi_segs *s, const uint64_t *entries,
+			   size_t npages);
+uint64_t nioi_segs_lookup(const struct nio_segment *v, size_t n,
+			  size_t offset, size_t *contig);
+
+/* ---- contexts, devices, DMA ---- */
+
+struct nio_device {
+	struct nio_ctx *ctx;
+	struct nio_device *next;
+	enum nio_path path;
+	char bdf[NIO_BDF_LEN];
+	char node[96];
+	char why[768];
+	int fd;			/* VFIO device fd */
+	int group_fd;		/* legacy path */
+	uint32_t devid;		/* IOMMUFD device ID */
+	struct {
+		void *addr;
+		size_t size;
+	} bars[6];
+	int *efds[3];		/* per nio_irq_kind */
+	unsigned int nefds[3];
+};
+
+struct nioi_dma {
+	struct nio_dma pub;	/* first: nio_dma * <-> nioi_dma * */
+	struct nioi_segs segs;
+	bool owned;		/* allocated by the library */
+	size_t map_len;		/* bytes mmap()ed when owned */
+	struct nioi_dma *next;
+};
+
+struct nio_ctx {
+	pthread_mutex_t lock;
+	enum nio_path path;
+	int iommufd;		/* paths 1 and 2 */
+	uint32_t ioas_id;
+	int container;		/* path 3 */
+	bool container_set;	/* VFIO_SET_IOMMU done */
+	struct nio_device *devices;
+	struct nioi_dma *dmas;
+};
+
+/* Called with ctx->lock held by nio_ctx_free(). */
+void nioi_device_close_locked(struct nio_device *dev);
+
+#endif

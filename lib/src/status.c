@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* What the running kernel offers for no-IOMMU DMA. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "uapi.h"
+
+#define TAINT_USER_BIT 6
+
+static void count_nodes(const char *dir, const char *prefix,
+			unsigned int *match, unsigned int *other)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(nioi_path(path, sizeof(path), "%s", dir));
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "vfio") ||
+		    !strcmp(e->d_name, "devices"))
+			continue;
+		if (!strncmp(e->d_name, prefix, strlen(prefix)))
+			(*match)++;
+		else
+			(*other)++;
+	}
+	closedir(d);
+}
+
+/* 1 when the kernel knows IOMMU_IOAS_NOIOMMU_GET_PA, 0 when not, -1 when
+ * /dev/iommu cannot be opened. Any answer but ENOTTY means it exists. */
+static int probe_get_pa(void)
+{
+	struct iommu_ioas_noiommu_get_pa cmd = { .size = sizeof(cmd) };
+	char path[PATH_MAX];
+	int fd, ret;
+
+	fd = open(nioi_path(path, sizeof(path), "/dev/iommu"), O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, IOMMU_IOAS_NOIOMMU_GET_PA, &cmd);
+	ret = ret < 0 && errno == ENOTTY ? 0 : 1;
+	close(fd);
+	return ret;
+}
+
+static void read_config(struct nio_status *st)
+{
+	char path[PATH_MAX];
+	const char *sources[] = { "/proc/config.gz", NULL };
+	char boot[128];
+	int i;
+
+	snprintf(boot, sizeof(boot), "/boot/config-%s", st->kernel_release);
+	sources[1] = boot;
+	for (i = 0; i < 2; i++) {
+		nioi_path(path, sizeof(path), "%s", sources[i]);
+		if (nioi_exists(path) && !nio_kconfig_read(path, &st->config)) {
+			st->config_known = true;
+			snprintf(st->config_source, sizeof(st->config_source),
+				 "%s", sources[i]);
+			return;
+		}
+	}
+}
+
+static void decide_best(struct nio_status *st)
+{
+	bool cdev_nodes = st->noiommu_cdev_nodes > 0;
+	bool cdev_config = st->config_known && st->config.noiommu_cdev;
+
+	if (st->noiommu_param != 1) {
+		st->best_path = NIO_PATH_NONE;
+		snprintf(st->why, sizeof(st->why), "%s",
+			 st->noiommu_param < 0 ?
+			 "VFIO no-IOMMU mode is not available (no /sys/module/vfio/parameters/enable_unsafe_noiommu_mode: VFIO or CONFIG_VFIO_NOIOMMU missing)" :
+			 "no-IOMMU mode is off: echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode (then rebind the device) or boot with vfio.enable_unsafe_noiommu_mode=1");
+	} else if ((cdev_nodes || cdev_config) && st->get_pa != 0 &&
+		   st->dev_iommu) {
+		st->best_path = NIO_PATH_NOIOMMU_CDEV;
+		snprintf(st->why, sizeof(st->why),
+			 "no-IOMMU device cdevs with IOMMUFD and IOMMU_IOAS_NOIOMMU_GET_PA: pages pinned for the life of each mapping");
+	} else if (st->noiommu_group_nodes > 0 ||
+		   (st->config_known && st->config.noiommu_possible &&
+		    st->config.vfio_group == 'y')) {
+		st->best_path = NIO_PATH_LEGACY_GROUP;
+		snprintf(st->why, sizeof(st->why),
+			 "only the legacy no-IOMMU group: physical addresses from /proc/self/pagemap, no long-term pinning (%s)",
+			 st->get_pa == 0 ? "the kernel has no IOMMU_IOAS_NOIOMMU_GET_PA" :
+			 st->config_known && st->config.vfio_device_cdev != 'y' ? "CONFIG_VFIO_DEVICE_CDEV is off" :
+			 "no no-IOMMU device cdev present");
+	} else {
+		st->best_path = NIO_PATH_NONE;
+		snprintf(st->why, sizeof(st->why),
+			 "no no-IOMMU device is exposed: bind one to vfio-pci ('noiommu bind BDF')%s",
+			 st->config_known && !st->config.noiommu_possible ?
+			 " - but this kernel's config cannot use no-IOMMU mode (see 'noiommu kconfig-check')" : "");
+	}
+}
+
+int nio_status_read(struct nio_status *st)
+{
+	char path[PATH_MAX], line[64];
+	struct utsname u;
+	unsigned long taint = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (!uname(&u))
+		snprintf(st->kernel_release, sizeof(st->kernel_release), "%s",
+			 u.release);
+	st->noiommu_param = -1;
+	if (!nioi_read_line(nioi_path(path, sizeof(path), "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"),
+			    line, sizeof(line)))
+		st->noiommu_param = line[0] == 'Y' || line[0] == '1';
+	read_config(st);
+	st->dev_iommu = nioi_exists(nioi_path(path, sizeof(path), "/dev/iommu"));
+	st->get_pa = probe_get_pa();
+	count_nodes("/dev/vfio", "noiommu-", &st->noiommu_group_nodes,
+		    &st->group_nodes);
+	count_nodes("/dev/vfio/devices", "noiommu-", &st->noiommu_cdev_nodes,
+		    &st->cdev_nodes);
+	if (!nioi_read_line(nioi_path(path, sizeof(path), "/proc/sys/kernel/tainted"), line, sizeof(line)))
+		taint = strtoul(line, NULL, 10);
+	st->taint = taint;
+	st->taint_user = taint & (1UL << TAINT_USER_BIT);
+	decide_best(st);
+	return 0;
+}

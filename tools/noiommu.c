@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * noiommu: inspect and prepare a machine for userspace DMA with or without
+ * an IOMMU, on top of libnoiommu. See noiommu.1 / `noiommu --help`.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "noiommu.h"
+
+#define EXIT_USAGE 2
+#define EXIT_ERROR 3
+
+static bool json;
+
+/* ---- output helpers ---- */
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* "key": "value" with a leading comma unless first */
+static void json_kv_str(bool first, const char *key, const char *val)
+{
+	printf("%s\"%s\": ", first ? "" : ", ", key);
+	json_string(val);
+}
+
+static void json_kv_num(bool first, const char *key, unsigned long long v)
+{
+	printf("%s\"%s\": %llu", first ? "" : ", ", key, v);
+}
+
+static void json_kv_int(bool first, const char *key, long long v)
+{
+	printf("%s\"%s\": %lld", first ? "" : ", ", key, v);
+}
+
+static void json_kv_bool(bool first, const char *key, bool v)
+{
+	printf("%s\"%s\": %s", first ? "" : ", ", key, v ? "true" : "false");
+}
+
+static int error(const char *what)
+{
+	if (json) {
+		printf("{");
+		json_kv_str(true, "error", what);
+		json_kv_str(false, "message", nio_errmsg());
+		printf("}\n");
+	}
+	fprintf(stderr, "noiommu: %s: %s\n", what, nio_errmsg());
+	return EXIT_ERROR;
+}
+
+static const char *opt_char(char c)
+{
+	return c == 'y' ? "y" : c == 'm' ? "m" : "n";
+}
+
+/* ---- help ---- */
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *summary;
+	const char *help;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command *commands(void);
+
+static void print_usage(FILE *f)
+{
+	const struct command *c;
+
+	fprintf(f,
+		"usage: noiommu [--json] [--root DIR] COMMAND [ARGS]\n"
+		"\n"
+		"Userspace DMA with or without an IOMMU: what this kernel offers,\n"
+		"which devices can be used, and their physical addresses.\n"
+		"\n"
+		"Commands:\n");
+	for (c = commands(); c->name; c++)
+		fprintf(f, "  %-14s %-16s %s\n", c->name, c->args, c->summary);
+	fprintf(f,
+		"\n"
+		"Options:\n"
+		"  --json        machine-readable output (every command)\n"
+		"  --root DIR    read /sys, /dev and /proc under DIR (tests)\n"
+		"  --help        this text; 'noiommu COMMAND --help' for a command\n"
+		"  --version     print the version\n"
+		"\n"
+		"Exit status: 0 success, 1 negative answer (kconfig-check: no-IOMMU\n"
+		"unavailable), 2 usage error, 3 error (message on stderr).\n"
+		"See noiommu(1).\n");
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+static int command_usage(const struct command *c, FILE *f, int status)
+{
+	fprintf(f, "usage: noiommu [--json] %s %s\n\n%s\n", c->name, c->args,
+		c->help);
+	return status;
+}
+
+/* ---- status ---- */
+
+static void status_text(const struct nio_status *st)
+{
+	const struct nio_kconfig *k = &st->config;
+
+	printf("kernel          %s\n", st->kernel_release);
+	printf("no-IOMMU mode   %s\n", st->noiommu_param < 0 ? "not available (no vfio parameter)" :
+	       st->noiommu_param ? "on (enable_unsafe_noiommu_mode=Y)" : "off (enable_unsafe_noiommu_mode=N)");
+	if (st->config_known) {
+		printf("config          %s: VFIO_NOIOMMU=%s VFIO_GROUP=%s VFIO_CONTAINER=%s IOMMUFD_VFIO_CONTAINER=%s VFIO_DEVICE_CDEV=%s IOMMUFD=%s\n",
+		       st->config_source, opt_char(k->vfio_noiommu),
+		       opt_char(k->vfio_group), opt_char(k->vfio_container),
+		       opt_char(k->iommufd_vfio_container),
+		       opt_char(k->vfio_device_cdev), opt_char(k->iommufd));
+		printf("                %s\n", k->why);
+	} else {
+		printf("config          not readable (no /proc/config.gz or /boot/config-%s)\n",
+		       st->kernel_release);
+	}
+	printf("nodes           %u no-IOMMU group(s) /dev/vfio/noiommu-N, %u IOMMU group(s), %u no-IOMMU cdev(s) /dev/vfio/devices/noiommu-vfioN, %u IOMMU cdev(s), /dev/iommu %s\n",
+	       st->noiommu_group_nodes, st->group_nodes,
+	       st->noiommu_cdev_nodes, st->cdev_nodes,
+	       st->dev_iommu ? "present" : "absent");
+	printf("GET_PA ioctl    %s\n", st->get_pa == 1 ? "supported" :
+	       st->get_pa == 0 ? "not supported by this kernel" :
+	       "unknown (cannot open /dev/iommu)");
+	printf("taint           0x%lx%s\n", st->taint,
+	       st->taint_user ? " (TAINT_USER set: a no-IOMMU device has been used)" : "");
+	printf("best path       %s: %s\n", nio_path_name(st->best_path), st->why);
+}
+
+static void status_json(const struct nio_status *st)
+{
+	const struct nio_kconfig *k = &st->config;
+
+	printf("{");
+	json_kv_str(true, "kernel", st->kernel_release);
+	json_kv_int(false, "noiommu_param", st->noiommu_param);
+	printf(", \"config\": ");
+	if (st->config_known) {
+		printf("{");
+		json_kv_str(true, "source", st->config_source);
+		json_kv_str(false, "VFIO_NOIOMMU", opt_char(k->vfio_noiommu));
+		json_kv_str(false, "VFIO_GROUP", opt_char(k->vfio_group));
+		json_kv_str(false, "VFIO_CONTAINER", opt_char(k->vfio_container));
+		json_kv_str(false, "IOMMUFD_VFIO_CONTAINER", opt_char(k->iommufd_vfio_container));
+		json_kv_str(false, "VFIO_DEVICE_CDEV", opt_char(k->vfio_device_cdev));
+		json_kv_str(false, "IOMMUFD", opt_char(k->iommufd));
+		json_kv_int(false, "matrix_case", k->matrix_case);
+		printf("}");
+	} else {
+		printf("null");
+	}
+	json_kv_num(false, "noiommu_group_nodes", st->noiommu_group_nodes);
+	json_kv_num(false, "group_nodes", st->group_nodes);
+	json_kv_num(false, "noiommu_cdev_nodes", st->noiommu_cdev_nodes);
+	json_kv_num(false, "cdev_nodes", st->cdev_nodes);
+	json_kv_bool(false, "dev_iommu", st->dev_iommu);
+	json_kv_int(false, "get_pa", st->get_pa);
+	json_kv_num(false, "taint", st->taint);
+	json_kv_bool(false, "taint_user", st->taint_user);
+	json_kv_str(false, "best_path", nio_path_name(st->best_path));
+	json_kv_int(false, "best_path_number", st->best_path);
+	json_kv_str(false, "why", st->why);
+	printf("}\n");
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct nio_status st;
+
+	(void)argv;
+	if (argc != 1)
+		return -1;
+	if (nio_status_read(&st))
+		return error("reading the kernel's state");
+	if (json)
+		status_json(&st);
+	else
+		status_text(&st);
+	return 0;
+}
+
+/* ---- list ---- */
+
+static const char *iommu_kind(const struct nio_pci_info *d)
+{
+	return d->has_iommu ? "iommu" : d->noiommu ? "no-iommu" : "none";
+}
+
+static void list_json(const struct nio_pci_info *v, size_t n)
+{
+	size_t i;
+
+	printf("[");
+	for (i = 0; i < n; i++) {
+		printf("%s{", i ? ", " : "");
+		json_kv_str(true, "bdf", v[i].bdf);
+		printf(", \"id\": \"%04x:%04x\", \"class\": \"%06x\"",
+		       v[i].vendor, v[i].device, v[i].class_code);
+		json_kv_str(false, "driver", v[i].driver);
+		json_kv_str(false, "iommu", iommu_kind(&v[i]));
+		json_kv_int(false, "iommu_group", v[i].iommu_group);
+		json_kv_str(false, "group_node", v[i].group_node);
+		json_kv_str(false, "cdev", v[i].cdev_name);
+		json_kv_str(false, "cdev_node", v[i].cdev_node);
+		printf("}");
+	}
+	printf("]\n");
+}
+
+static void list_text(const struct nio_pci_info *v, size_t n)
+{
+	size_t i;
+
+	printf("%-13s %-9s %-6s %-10s %-8s %-20s %s\n", "BDF", "ID", "CLASS",
+	       "DRIVER", "IOMMU", "GROUP NODE", "CDEV NODE");
+	for (i = 0; i < n; i++)
+		printf("%-13s %04x:%04x %06x %-10s %-8s %-20s %s\n", v[i].bdf,
+		       v[i].vendor, v[i].device, v[i].class_code,
+		       v[i].driver[0] ? v[i].driver : "-", iommu_kind(&v[i]),
+		       v[i].group_node[0] ? v[i].group_node : "-",
+		       v[i].cdev_node[0] ? v[i].cdev_node :
+		       v[i].cdev_name[0] ? "(no node: VFIO_DEVICE_CDEV off)" : "-");
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct nio_pci_info *v;
+	size_t n;
+
+	(void)argv;
+	if (argc != 1)
+		return -1;
+	if (nio_pci_list(&v, &n))
+		return error("listing PCI devices");
+	if (json)
+		list_json(v, n);
+	else
+		list_text(v, n);
+	free(v);
+	return 0;
+}
+
+/* ---- bind / unbind: the previous driver is remembered in a state file ---- */
+
+static const char *state_file(const char *bdf, char *buf, size_t len)
+{
+	const char *dir = getenv("NOIOMMU_STATE_DIR");
+
+	if (!dir)
+		dir = "/run/noiommu";
+	mkdir(dir, 0755);
+	snprintf(buf, len, "%s/%s.driver", dir, bdf);
+	return buf;
+}
+
+static int cmd_bind(int argc, char **argv)
+{
+	char bdf[NIO_BDF_LEN], prev[64], path[PATH_MAX];
+	FILE *f;
+
+	if (argc != 2)
+		return -1;
+	if (nio_bdf_normalize(argv[1], bdf))
+		return error("bind");
+	if (nio_pci_bind_vfio(bdf, prev, sizeof(prev)))
+		return error("bind");
+	/* Remember the first driver only: a second bind must not make
+	 * unbind "restore" vfio-pci. */
+	state_file(bdf, path, sizeof(path));
+	if (strcmp(prev, "vfio-pci") && (f = fopen(path, "w"))) {
+		fprintf(f, "%s\n", prev);
+		fclose(f);
+	}
+	if (json) {
+		printf("{");
+		json_kv_str(true, "bdf", bdf);
+		json_kv_str(false, "driver", "vfio-pci");
+		json_kv_str(false, "previous_driver", prev);
+		printf("}\n");
+	} else if (!strcmp(prev, "vfio-pci")) {
+		printf("%s: already bound to vfio-pci\n", bdf);
+	} else {
+		printf("%s: bound to vfio-pci (was %s)\n", bdf,
+		       prev[0] ? prev : "unbound");
+	}
+	return 0;
+}
+
+static int cmd_unbind(int argc, char **argv)
+{
+	char bdf[NIO_BDF_LEN], prev[64] = "", path[PATH_MAX];
+	struct nio_pci_info info;
+	FILE *f;
+
+	if (argc != 2)
+		return -1;
+	if (nio_bdf_normalize(argv[1], bdf))
+		return error("unbind");
+	state_file(bdf, path, sizeof(path));
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(prev, sizeof(prev), f))
+			prev[0] = '\0';
+		prev[strcspn(prev, "\n")] = '\0';
+		fclose(f);
+	}
+	if (nio_pci_unbind_vfio(bdf, prev))
+		return error("unbind");
+	unlink(path);
+	if (nio_pci_info(bdf, &info))
+		return error("unbind");
+	if (json) {
+		printf("{");
+		json_kv_str(true, "bdf", bdf);
+		json_kv_str(false, "driver", info.driver);
+		json_kv_str(false, "restored", prev);
+		printf("}\n");
+	} else {
+		printf("%s: unbound from vfio-pci, now %s%s\n", bdf,
+		       info.driver[0] ? "bound to " : "without a driver",
+		       info.driver);
+	}
+	return 0;
+}
+
+/* ---- pa ---- */
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	if (*end || v == 0 || v > SIZE_MAX / 2)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static void pa_print(const struct nio_device *dev, const struct nio_dma *dma)
+{
+	size_t i;
+
+	if (json) {
+		printf("{");
+		json_kv_str(true, "bdf", nio_device_bdf(dev));
+		json_kv_str(false, "path", nio_path_name(nio_device_path(dev)));
+		json_kv_str(false, "why", nio_device_why(dev));
+		json_kv_num(false, "size", dma->size);
+		json_kv_num(false, "page_size", dma->page_size);
+		json_kv_num(false, "iova", dma->iova);
+		printf(", \"segments\": [");
+		for (i = 0; i < dma->nsegs; i++)
+			printf("%s{\"offset\": %zu, \"addr\": %llu, \"len\": %llu}",
+			       i ? ", " : "", dma->segs[i].offset,
+			       (unsigned long long)dma->segs[i].addr,
+			       (unsigned long long)dma->segs[i].len);
+		printf("]}\n");
+		return;
+	}
+	printf("device   %s\npath     %s\n", nio_device_bdf(dev),
+	       nio_device_why(dev));
+	printf("buffer   %zu bytes at VA %p, %zu KiB pages\n", dma->size,
+	       dma->vaddr, dma->page_size >> 10);
+	if (nio_device_path(dev) == NIO_PATH_NOIOMMU_CDEV)
+		printf("iova     0x%llx (only a lookup key: the device is given the physical addresses below)\n",
+		       (unsigned long long)dma->iova);
+	printf("runs     %zu\n", dma->nsegs);
+	printf("%-12s %-18s %s\n", "OFFSET", "DEVICE ADDRESS", "LENGTH");
+	for (i = 0; i < dma->nsegs; i++)
+		printf("0x%-10zx 0x%-16llx %llu\n", dma->segs[i].offset,
+		       (unsigned long long)dma->segs[i].addr,
+		       (unsigned long long)dma->segs[i].len);
+}
+
+static int cmd_pa(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "huge", no_argument, NULL, 'H' },
+		{ "small", no_argument, NULL, 's' },
+		{ "path", required_argument, NULL, 'p' },
+		{ 0 }
+	};
+	struct nio_open_opts opts = { 0 };
+	unsigned int flags = 0;
+	struct nio_device *dev;
+	struct nio_dma *dma;
+	struct nio_ctx *ctx;
+	size_t size;
+	int c, ret = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "Hsp:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'H': flags |= NIO_DMA_HUGE; break;
+		case 's': flags |= NIO_DMA_SMALL; break;
+		case 'p':
+			if (atoi(optarg) < 1 || atoi(optarg) > 3)
+				return -1;
+			opts.paths = NIO_PATH_BIT(atoi(optarg));
+			break;
+		default: return -1;
+		}
+	}
+	if (argc - optind != 2 || parse_size(argv[optind + 1], &size))
+		return -1;
+	if (nio_ctx_new(&ctx))
+		return error("pa");
+	if (nio_device_open(ctx, argv[optind], &opts, &dev)) {
+		ret = error("opening the device");
+	} else if (nio_dma_alloc(ctx, size, flags, &dma)) {
+		ret = error("allocating DMA memory");
+	} else {
+		pa_print(dev, dma);
+	}
+	nio_ctx_free(ctx);
+	return ret;
+}
+
+/* ---- kconfig-check ---- */
+
+static int cmd_kconfig_check(int argc, char **argv)
+{
+	struct nio_kconfig k;
+	bool usable;
+
+	if (argc != 2)
+		return -1;
+	if (nio_kconfig_read(argv[1], &k))
+		return error("kconfig-check");
+	usable = k.noiommu_possible && k.noiommu_enabled;
+	if (json) {
+		printf("{");
+		json_kv_str(true, "file", argv[1]);
+		json_kv_int(false, "matrix_case", k.matrix_case);
+		json_kv_str(false, "VFIO", opt_char(k.vfio));
+		json_kv_str(false, "VFIO_GROUP", opt_char(k.vfio_group));
+		json_kv_str(false, "VFIO_CONTAINER", opt_char(k.vfio_container));
+		json_kv_str(false, "IOMMUFD_VFIO_CONTAINER", opt_char(k.iommufd_vfio_container));
+		json_kv_str(false, "VFIO_DEVICE_CDEV", opt_char(k.vfio_device_cdev));
+		json_kv_str(false, "IOMMUFD", opt_char(k.iommufd));
+		json_kv_str(false, "VFIO_NOIOMMU", opt_char(k.vfio_noiommu));
+		json_kv_bool(false, "noiommu_possible", k.noiommu_possible);
+		json_kv_bool(false, "noiommu_enabled", k.noiommu_enabled);
+		json_kv_bool(false, "noiommu_cdev", k.noiommu_cdev);
+		json_kv_bool(false, "usable", usable);
+		json_kv_str(false, "why", k.why);
+		printf("}\n");
+	} else {
+		printf("%s: %s\n", argv[1], k.why);
+		printf("no-IOMMU mode: %s\n", usable ? "available" : "NOT available");
+	}
+	return usable ? 0 : 1;
+}
+
+/* ---- dispatch ---- */
+
+static const struct command command_table[] = {
+	{ "status", "", "what this kernel offers for no-IOMMU DMA",
+	  "Show the no-IOMMU module parameter, the kernel config (from\n"
+	  "/proc/config.gz or /boot/config-RELEASE when readable), the VFIO and\n"
+	  "IOMMUFD nodes present, whether IOMMU_IOAS_NOIOMMU_GET_PA exists, the\n"
+	  "kernel's taint and the best DMA path a no-IOMMU device would get.",
+	  cmd_status },
+	{ "list", "", "PCI devices and how VFIO sees them",
+	  "List every PCI device: address, vendor:device, class, driver, whether\n"
+	  "it is behind an IOMMU, has a VFIO no-IOMMU group or neither, and its\n"
+	  "VFIO group node and device cdev node when they exist.",
+	  cmd_list },
+	{ "bind", "BDF", "hand a device to vfio-pci",
+	  "Unbind BDF from its driver and bind it to vfio-pci (driver_override).\n"
+	  "The previous driver is remembered in /run/noiommu (NOIOMMU_STATE_DIR)\n"
+	  "for 'unbind'. A device without an IOMMU binds only when no-IOMMU mode\n"
+	  "is on; the error says how to turn it on.",
+	  cmd_bind },
+	{ "unbind", "BDF", "give a device back to its driver",
+	  "Unbind BDF from vfio-pci, clear driver_override and bind it to the\n"
+	  "driver it had before 'noiommu bind' (or let the kernel pick one).",
+	  cmd_unbind },
+	{ "pa", "[--huge|--small] [--path N] BDF SIZE",
+	  "allocate DMA memory, print its device addresses",
+	  "Open BDF through the best DMA path (or path N: 1 no-IOMMU cdev,\n"
+	  "2 IOMMU cdev, 3 legacy group), allocate SIZE bytes (K, M, G suffixes)\n"
+	  "of DMA memory and print its physically contiguous runs: offset,\n"
+	  "device address, length. --huge requires 2 MiB pages, --small uses\n"
+	  "4 KiB pages; by default buffers of 2 MiB or more use huge pages when\n"
+	  "available. The memory is released when the command exits.",
+	  cmd_pa },
+	{ "kconfig-check", "CONFIG_FILE", "which matrix case a .config is",
+	  "Read a kernel .config (plain or gzip, e.g. /proc/config.gz), say which\n"
+	  "case of the VFIO Kconfig matrix it is, whether no-IOMMU mode is\n"
+	  "available and why not. Exit status 0 when available, 1 when not.",
+	  cmd_kconfig_check },
+	{ 0 }
+};
+
+static const struct command *commands(void)
+{
+	return command_table;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+	int i, ret;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--root") && i + 1 < argc) {
+			nio_set_root(argv[++i]);
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			print_usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("noiommu %s\n", NIO_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "noiommu: unknown option %s\n", argv[i]);
+			print_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i == argc) {
+		print_usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* Let "noiommu status --json" work as well as "noiommu --json status" */
+	for (int j = i + 1; j < argc; j++)
+		if (!strcmp(argv[j], "--json")) {
+			json = true;
+			memmove(&argv[j], &argv[j + 1], (size_t)(argc - j) * sizeof(*argv));
+			argc--;
+			j--;
+		}
+	for (c = commands(); c->name; c++) {
+		if (strcmp(c->name, argv[i]))
+			continue;
+		if (wants_help(argc - i, argv + i))
+			return command_usage(c, stdout, 0);
+		ret = c->run(argc - i, argv + i);
+		return ret < 0 ? command_usage(c, stderr, EXIT_USAGE) : ret;
+	}
+	fprintf(stderr, "noiommu: unknown command '%s'\n", argv[i]);
+	print_usage(stderr);
+	return EXIT_USAGE;
+}
