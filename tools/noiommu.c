@@ -279,14 +279,28 @@ static int cmd_list(int argc, char **argv)
 
 /* ---- bind / unbind: the previous driver is remembered in a state file ---- */
 
+/* mkdir -p */
+static void make_dirs(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	mkdir(path, 0755);
+}
+
 static const char *state_file(const char *bdf, char *buf, size_t len)
 {
 	const char *dir = getenv("NOIOMMU_STATE_DIR");
 
-	if (!dir)
-		dir = "/run/noiommu";
-	mkdir(dir, 0755);
-	snprintf(buf, len, "%s/%s.driver", dir, bdf);
+	snprintf(buf, len, "%s", dir ? dir : "/run/noiommu");
+	make_dirs(buf);
+	snprintf(buf, len, "%s/%s.driver", dir ? dir : "/run/noiommu", bdf);
 	return buf;
 }
 
@@ -304,9 +318,13 @@ static int cmd_bind(int argc, char **argv)
 	/* Remember the first driver only: a second bind must not make
 	 * unbind "restore" vfio-pci. */
 	state_file(bdf, path, sizeof(path));
-	if (strcmp(prev, "vfio-pci") && (f = fopen(path, "w"))) {
-		fprintf(f, "%s\n", prev);
-		fclose(f);
+	if (strcmp(prev, "vfio-pci")) {
+		f = fopen(path, "w");
+		if (!f || fprintf(f, "%s\n", prev) < 0)
+			fprintf(stderr, "noiommu: warning: cannot record the previous driver in %s: 'unbind' will let the kernel pick one\n",
+				path);
+		if (f)
+			fclose(f);
 	}
 	if (json) {
 		printf("{");

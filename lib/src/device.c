@@ -183,7 +183,8 @@ static int choose_path(const struct nio_pci_info *info, unsigned int allowed,
 
 		/* Paths that could never apply to this device are not worth
 		 * a mention (an IOMMU path for a no-IOMMU device and back). */
-		if (why_not && (p == NIO_PATH_IOMMU_CDEV) != info->has_iommu)
+		if (why_not && (p == NIO_PATH_IOMMU_CDEV) != info->has_iommu &&
+		    allowed == NIO_PATHS_ALL)
 			continue;
 		if (!(allowed & NIO_PATH_BIT(p))) {
 			note(c, "not %s: excluded by the caller; ", nio_path_name(p));

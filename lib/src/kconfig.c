@@ -69,7 +69,9 @@ static void explain(struct nio_kconfig *k)
 			 c == 6 ? "no-IOMMU mode unavailable: there is no VFIO device node of any kind" :
 			 k->noiommu_enabled ?
 			 "no-IOMMU mode unusable: a no-IOMMU group can only reach DMA through a container, and there is none; CONFIG_VFIO_NOIOMMU=y here means the kernel lacks the no-IOMMU Kconfig fix" :
-			 "no-IOMMU mode unavailable: a no-IOMMU group can only reach DMA through a container, and there is none (enable VFIO_CONTAINER or IOMMUFD_VFIO_CONTAINER, or VFIO_DEVICE_CDEV)");
+			 c == 4 ?
+			 "no-IOMMU mode unavailable: with VFIO_GROUP on, no-IOMMU needs a container (enable VFIO_CONTAINER or IOMMUFD_VFIO_CONTAINER, or turn VFIO_GROUP off for the cdev-only case 5)" :
+			 "no-IOMMU mode unavailable: a no-IOMMU group can only reach DMA through a container, and there is none (enable VFIO_CONTAINER or IOMMUFD_VFIO_CONTAINER, or use the device cdev)");
 	else if (!k->noiommu_enabled)
 		snprintf(k->why + n, sizeof(k->why) - n,
 			 "no-IOMMU mode possible but CONFIG_VFIO_NOIOMMU is off");

@@ -139,23 +139,53 @@ int nioi_slurp(const char *path, char **text, size_t *len)
 
 /* ---- PCI devices ---- */
 
+/* A hex field of at most max digits ending at one of stops; advances *p. */
+static bool hex_field(const char **p, int max, const char *stops,
+		      unsigned int *val)
+{
+	int n = 0;
+
+	*val = 0;
+	while (isxdigit((unsigned char)**p) && n < max) {
+		*val = *val * 16 + (unsigned int)(isdigit((unsigned char)**p) ?
+			**p - '0' : tolower((unsigned char)**p) - 'a' + 10);
+		(*p)++;
+		n++;
+	}
+	return n > 0 && strchr(stops, **p);
+}
+
 int nio_bdf_normalize(const char *bdf, char out[NIO_BDF_LEN])
 {
-	unsigned int dom = 0, bus, dev, fn;
-	char tail;
+	unsigned int f[3], n = 0, dom = 0, bus, dev, fn;
+	const char *p = bdf;
 
 	if (!bdf)
 		return nioi_fail(EINVAL, "no PCI address given");
-	if (sscanf(bdf, "%x:%x:%x.%x%c", &dom, &bus, &dev, &fn, &tail) != 4 &&
-	    (dom = 0, sscanf(bdf, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3))
-		return nioi_fail(EINVAL,
-				 "'%s' is not a PCI address (expected DDDD:BB:DD.F or BB:DD.F, see 'noiommu list')",
-				 bdf);
-	if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+	/* [DDDD:]BB:DD then .F */
+	for (;;) {
+		if (n == 3 || !hex_field(&p, 4, ":.", &f[n]))
+			goto bad;
+		n++;
+		if (*p != ':')
+			break;
+		p++;
+	}
+	if (n < 2 || *p++ != '.' || !hex_field(&p, 1, "", &fn))
+		goto bad;
+	if (n == 3)
+		dom = f[0];
+	bus = f[n - 2];
+	dev = f[n - 1];
+	if (bus > 0xff || dev > 0x1f || fn > 7)
 		return nioi_fail(EINVAL, "'%s' is out of range for a PCI address",
 				 bdf);
 	snprintf(out, NIO_BDF_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
 	return 0;
+bad:
+	return nioi_fail(EINVAL,
+			 "'%s' is not a PCI address (expected DDDD:BB:DD.F or BB:DD.F, see 'noiommu list')",
+			 bdf);
 }
 
 static void pci_vfio_nodes(struct nio_pci_info *info)

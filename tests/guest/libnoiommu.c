@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libnoiommu in the guest: the path it picks on this kernel, DMA through
+ * the addresses it returns (checked against pagemap and by real edu DMA),
+ * the device API, and every documented error provoked once with its errno
+ * and message.
+ *
+ * Expected path per Kconfig case: 3 and 5 -> noiommu-cdev (path 1),
+ * 1 -> legacy-group (path 3).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#include "kselftest_harness.h"
+#include "lab_guest.h"
+#include "noiommu.h"
+
+#define PAGE 4096UL
+
+static bool noiommu_on(void)
+{
+	return lab_noiommu_requested() && lab_kconfig("VFIO_NOIOMMU") == 'y';
+}
+
+static enum nio_path expected_path(void)
+{
+	if (lab_kconfig("VFIO_DEVICE_CDEV") == 'y')
+		return NIO_PATH_NOIOMMU_CDEV;
+	return NIO_PATH_LEGACY_GROUP;
+}
+
+static void edu_bdf(int index, char *bdf)
+{
+	if (!lab_find_pci(EDU_VENDOR, EDU_DEVICE, index, bdf))
+		bdf[0] = '\0';
+}
+
+/* Every page's device address must be the page's physical address. */
+static int check_against_pagemap(const struct nio_dma *dma)
+{
+	size_t off, contig;
+
+	for (off = 0; off < dma->size; off += PAGE) {
+		uint64_t addr = nio_dma_addr(dma, off, &contig);
+		uint64_t pa = lab_pagemap_pa((char *)dma->vaddr + off);
+
+		if (addr != pa || contig == 0 || contig > dma->size - off)
+			return -1;
+	}
+	return 0;
+}
+
+/* Physically contiguous runs of the buffer according to pagemap. */
+static size_t pagemap_runs(const struct nio_dma *dma)
+{
+	uint64_t prev = 0;
+	size_t off, runs = 0;
+
+	for (off = 0; off < dma->size; off += PAGE) {
+		uint64_t pa = lab_pagemap_pa((char *)dma->vaddr + off);
+
+		if (off == 0 || pa != prev + PAGE)
+			runs++;
+		prev = pa;
+	}
+	return runs;
+}
+
+FIXTURE(lib) {
+	struct nio_ctx *ctx;
+	struct nio_device *edu;
+	volatile void *bar;
+	char bdf[NIO_BDF_LEN];
+};
+
+FIXTURE_SETUP(lib)
+{
+	self->ctx = NULL;
+	if (!noiommu_on())
+		SKIP(return, "no-IOMMU mode is off in this kernel/boot");
+	edu_bdf(0, self->bdf);
+	ASSERT_NE(0, self->bdf[0]);
+	ASSERT_EQ(0, nio_ctx_new(&self->ctx));
+	ASSERT_EQ(0, nio_device_open(self->ctx, self->bdf, NULL, &self->edu))
+		TH_LOG("%s", nio_errmsg());
+	ASSERT_EQ(0, nio_bar_map(self->edu, 0, &self->bar, NULL));
+	ASSERT_EQ(0, nio_bus_master(self->edu, true));
+}
+
+FIXTURE_TEARDOWN(lib)
+{
+	nio_ctx_free(self->ctx);
+}
+
+TEST_F(lib, picks_the_best_path_for_this_kernel)
+{
+	enum nio_path want = expected_path();
+
+	TH_LOG("%s", nio_device_why(self->edu));
+	ASSERT_EQ(want, nio_device_path(self->edu));
+	ASSERT_EQ(want, nio_ctx_path(self->ctx));
+	ASSERT_NE(NULL, strstr(nio_device_why(self->edu),
+			       nio_device_node(self->edu)));
+	if (want == NIO_PATH_LEGACY_GROUP)
+		ASSERT_NE(NULL, strstr(nio_device_why(self->edu),
+				       "not noiommu-cdev: CONFIG_VFIO_DEVICE_CDEV is off"));
+	ASSERT_EQ(EDU_ID_VALUE, edu_read32(self->bar, EDU_REG_ID));
+}
+
+TEST_F(lib, segments_are_the_physical_runs)
+{
+	struct nio_dma *dma;
+	size_t i, covered = 0;
+
+	ASSERT_EQ(0, nio_dma_alloc(self->ctx, 64 * PAGE, NIO_DMA_SMALL, &dma));
+	ASSERT_EQ(64 * PAGE, dma->size);
+	ASSERT_EQ(PAGE, dma->page_size);
+	ASSERT_EQ(0, check_against_pagemap(dma));
+	/* One segment per run: GET_PA runs merge exactly like pagemap */
+	ASSERT_EQ(pagemap_runs(dma), dma->nsegs);
+	for (i = 0; i < dma->nsegs; i++) {
+		ASSERT_EQ(covered, dma->segs[i].offset);
+		covered += dma->segs[i].len;
+	}
+	ASSERT_EQ(dma->size, covered);
+	ASSERT_EQ(NIO_BAD_ADDR, nio_dma_addr(dma, dma->size, NULL));
+	ASSERT_EQ(dma->segs[0].addr + 123, nio_dma_addr(dma, 123, NULL));
+	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
+}
+
+TEST_F(lib, huge_pages_when_available)
+{
+	struct nio_dma *dma;
+
+	/* The lab boots with hugepages=16 */
+	ASSERT_EQ(0, nio_dma_alloc(self->ctx, 4 << 20, 0, &dma)) TH_LOG("%s", nio_errmsg());
+	ASSERT_EQ(2UL << 20, dma->page_size);
+	ASSERT_GE(2, dma->nsegs);
+	ASSERT_EQ(0, dma->segs[0].len % (2UL << 20));
+	ASSERT_EQ(0, dma->segs[0].addr % (2UL << 20));
+	ASSERT_EQ(0, check_against_pagemap(dma));
+	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
+}
+
+TEST_F(lib, edu_round_trip_at_library_addresses)
+{
+	struct nio_dma *src, *dst;
+	uint8_t *s, *d;
+	size_t i;
+
+	ASSERT_EQ(0, nio_dma_alloc(self->ctx, 2 * PAGE, NIO_DMA_SMALL, &src));
+	ASSERT_EQ(0, nio_dma_alloc(self->ctx, 2 * PAGE, NIO_DMA_SMALL, &dst));
+	s = src->vaddr;
+	d = dst->vaddr;
+	for (i = 0; i < 2 * PAGE; i++)
+		s[i] = (uint8_t)(i * 13 + 5);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, edu_round_trip(self->bar,
+					    nio_dma_addr(src, i * PAGE, NULL),
+					    nio_dma_addr(dst, i * PAGE, NULL),
+					    PAGE));
+	ASSERT_EQ(0, memcmp(s, d, 2 * PAGE));
+}
+
+TEST_F(lib, map_caller_memory)
+{
+	uint8_t *buf = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct nio_dma *dma;
+
+	ASSERT_NE(MAP_FAILED, buf);
+	memset(buf, 0x5a, 8 * PAGE);
+	ASSERT_EQ(0, nio_dma_map(self->ctx, buf, 8 * PAGE, 0, &dma));
+	ASSERT_EQ(buf, dma->vaddr);
+	ASSERT_EQ(0, check_against_pagemap(dma));
+	/* The device writes into caller memory at the library's address */
+	ASSERT_EQ(0, edu_dma(self->bar, nio_dma_addr(dma, 0, NULL), 0, 2048, false));
+	ASSERT_EQ(0, edu_dma(self->bar, nio_dma_addr(dma, 5 * PAGE, NULL), 0, 2048, true));
+	ASSERT_EQ(0x5a, buf[5 * PAGE + 100]);
+	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
+	/* Unmapping leaves the caller's memory alone */
+	buf[0] = 1;
+	ASSERT_EQ(0, munmap(buf, 8 * PAGE));
+}
+
+TEST_F(lib, two_devices_one_context)
+{
+	struct nio_device *edu2;
+	volatile void *bar2;
+	struct nio_dma *dma;
+	char bdf[NIO_BDF_LEN];
+	uint8_t *p;
+
+	edu_bdf(1, bdf);
+	if (!bdf[0])
+		SKIP(return, "one edu device only");
+	ASSERT_EQ(0, nio_device_open(self->ctx, bdf, NULL, &edu2)) TH_LOG("%s", nio_errmsg());
+	ASSERT_EQ(0, nio_bar_map(edu2, 0, &bar2, NULL));
+	ASSERT_EQ(0, nio_bus_master(edu2, true));
+	ASSERT_EQ(0, nio_dma_alloc(self->ctx, 2 * PAGE, NIO_DMA_SMALL, &dma));
+	p = dma->vaddr;
+	memset(p, 0x11, PAGE);
+	/* Device 1 reads page 0, device 2 writes what it got to page 1 */
+	ASSERT_EQ(0, edu_dma(self->bar, nio_dma_addr(dma, 0, NULL), 0, 2048, false));
+	ASSERT_EQ(0, edu_dma(bar2, nio_dma_addr(dma, 0, NULL), 0, 2048, false));
+	ASSERT_EQ(0, edu_dma(bar2, nio_dma_addr(dma, PAGE, NULL), 0, 2048, true));
+	ASSERT_EQ(0x11, p[PAGE + 2047]);
+	nio_device_close(edu2);
+}
+
+TEST_F(lib, msi_and_intx_on_eventfds)
+{
+	unsigned int count;
+	int efd;
+
+	ASSERT_EQ(0, nio_irq_count(self->edu, NIO_IRQ_MSI, &count));
+	ASSERT_LE(1, count);
+	ASSERT_EQ(0, nio_irq_enable(self->edu, NIO_IRQ_MSI, 1, &efd));
+	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 0x1);
+	ASSERT_LE(1, nio_irq_wait(efd, 5000)) TH_LOG("%s", nio_errmsg());
+	edu_write32(self->bar, EDU_REG_IRQ_ACK, 0x1);
+	ASSERT_EQ(-ETIMEDOUT, nio_irq_wait(efd, 50));
+	ASSERT_EQ(0, nio_irq_disable(self->edu, NIO_IRQ_MSI));
+
+	ASSERT_EQ(0, nio_irq_enable(self->edu, NIO_IRQ_INTX, 1, &efd));
+	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 0x2);
+	ASSERT_LE(1, nio_irq_wait(efd, 5000)) TH_LOG("%s", nio_errmsg());
+	edu_write32(self->bar, EDU_REG_IRQ_ACK, 0x2);
+	ASSERT_EQ(0, nio_irq_unmask_intx(self->edu));
+	ASSERT_EQ(-EINVAL, nio_irq_enable(self->edu, NIO_IRQ_INTX, 2, &efd));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "offers 1 INTx"));
+}
+
+TEST_F(lib, config_space_and_reset)
+{
+	uint16_t ids[2];
+
+	ASSERT_EQ(0, nio_config_read(self->edu, 0, ids, sizeof(ids)));
+	ASSERT_EQ(EDU_VENDOR, ids[0]);
+	ASSERT_EQ(EDU_DEVICE, ids[1]);
+	ASSERT_EQ(-EINVAL, nio_config_read(self->edu, 0x1000000, ids, 4));
+	edu_write32(self->bar, EDU_REG_LIVENESS, 0x1234);
+	ASSERT_EQ(0, nio_reset(self->edu)) TH_LOG("%s", nio_errmsg());
+	ASSERT_EQ(EDU_ID_VALUE, edu_read32(self->bar, EDU_REG_ID));
+}
+
+/* ---- errors: errno and message ---------------------------------------- */
+
+TEST_F(lib, error_without_cap_sys_rawio)
+{
+	struct nio_device *dev;
+	struct nio_ctx *ctx;
+	char bdf[NIO_BDF_LEN];
+
+	nio_ctx_free(self->ctx);	/* release the device first */
+	self->ctx = NULL;
+	ASSERT_EQ(0, lab_drop_capability(CAP_SYS_RAWIO));
+	edu_bdf(0, bdf);
+	ASSERT_EQ(0, nio_ctx_new(&ctx));
+	ASSERT_EQ(-EPERM, nio_device_open(ctx, bdf, NULL, &dev));
+	TH_LOG("%s", nio_errmsg());
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "CAP_SYS_RAWIO (run as root)"));
+	nio_ctx_free(ctx);
+}
+
+TEST_F(lib, error_memlock_limit)
+{
+	struct rlimit rl = { 64 << 10, 64 << 10 };
+	struct nio_dma *dma;
+
+	ASSERT_EQ(0, lab_drop_capability(CAP_IPC_LOCK));
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	ASSERT_EQ(-ENOMEM, nio_dma_alloc(self->ctx, 1 << 20, NIO_DMA_SMALL, &dma));
+	TH_LOG("%s", nio_errmsg());
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "RLIMIT_MEMLOCK is 64 KiB"));
+	/* Within the limit it works */
+	ASSERT_EQ(0, nio_dma_alloc(self->ctx, 16 << 10, NIO_DMA_SMALL, &dma));
+	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
+}
+
+TEST_F(lib, error_feature_missing)
+{
+	/* Ask only for a path this kernel lacks for a no-IOMMU device */
+	enum nio_path missing = expected_path() == NIO_PATH_NOIOMMU_CDEV ?
+				NIO_PATH_IOMMU_CDEV : NIO_PATH_NOIOMMU_CDEV;
+	struct nio_open_opts opts = { .paths = NIO_PATH_BIT(missing) };
+	struct nio_device *dev;
+	struct nio_ctx *ctx;
+	char bdf[NIO_BDF_LEN];
+
+	edu_bdf(1, bdf);
+	if (!bdf[0])
+		SKIP(return, "one edu device only");
+	ASSERT_EQ(0, nio_ctx_new(&ctx));
+	ASSERT_EQ(-EOPNOTSUPP, nio_device_open(ctx, bdf, &opts, &dev));
+	TH_LOG("%s", nio_errmsg());
+	ASSERT_NE(NULL, strstr(nio_errmsg(), missing == NIO_PATH_NOIOMMU_CDEV ?
+			       "CONFIG_VFIO_DEVICE_CDEV is off" :
+			       "the device has no IOMMU"));
+	nio_ctx_free(ctx);
+}
+
+TEST_F(lib, error_legacy_pagemap_needs_cap_sys_admin)
+{
+	struct nio_dma *dma;
+
+	if (nio_device_path(self->edu) != NIO_PATH_LEGACY_GROUP)
+		SKIP(return, "GET_PA path: no pagemap involved");
+	ASSERT_EQ(0, lab_drop_capability(CAP_SYS_ADMIN));
+	ASSERT_EQ(-EPERM, nio_dma_alloc(self->ctx, PAGE, 0, &dma));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "CAP_SYS_ADMIN"));
+}
+
+TEST_F(lib, error_bad_arguments)
+{
+	struct nio_device *dev;
+	struct nio_ctx *empty;
+	struct nio_dma *dma;
+	char buf[2 * PAGE] __attribute__((aligned(4096)));
+
+	ASSERT_EQ(-EINVAL, nio_dma_map(self->ctx, buf + 1, PAGE, 0, &dma));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "multiples of 4 KiB"));
+	ASSERT_EQ(-EINVAL, nio_dma_map(self->ctx, buf, 100, 0, &dma));
+	ASSERT_EQ(-EINVAL, nio_dma_map(self->ctx, buf, 0, 0, &dma));
+	ASSERT_EQ(-EINVAL, nio_dma_alloc(self->ctx, 0, 0, &dma));
+	ASSERT_EQ(-EINVAL, nio_dma_alloc(self->ctx, PAGE, NIO_DMA_HUGE | NIO_DMA_SMALL, &dma));
+	ASSERT_EQ(-EINVAL, nio_dma_alloc(self->ctx, PAGE, 0x100, &dma));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "unknown DMA flags 0x100"));
+	ASSERT_EQ(-EINVAL, nio_device_open(self->ctx, "zz:1", NULL, &dev));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "is not a PCI address"));
+	ASSERT_EQ(-ENOENT, nio_device_open(self->ctx, "7f:1f.7", NULL, &dev));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "no PCI device 0000:7f:1f.7"));
+	ASSERT_EQ(-ENOENT, nio_bar_map(self->edu, 5, &self->bar, NULL));
+	ASSERT_EQ(0, nio_ctx_new(&empty));
+	ASSERT_EQ(-EINVAL, nio_dma_alloc(empty, PAGE, 0, &dma));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "open a device in the context first"));
+	nio_ctx_free(empty);
+}
+
+/* Unbind the second edu, provoke the errors, bind it back. */
+TEST_F(lib, error_not_bound_and_mode_off)
+{
+	const char *param = "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode";
+	struct nio_device *dev;
+	char bdf[NIO_BDF_LEN], prev[64];
+	int fd;
+
+	edu_bdf(1, bdf);
+	if (!bdf[0])
+		SKIP(return, "one edu device only");
+	ASSERT_EQ(0, nio_pci_unbind_vfio(bdf, NULL)) TH_LOG("%s", nio_errmsg());
+	ASSERT_EQ(-ENXIO, nio_device_open(self->ctx, bdf, NULL, &dev));
+	TH_LOG("%s", nio_errmsg());
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "run 'noiommu bind"));
+
+	/* Mode off: vfio-pci refuses the device, the error says why */
+	fd = open(param, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, write(fd, "0", 1));
+	ASSERT_EQ(-ENODEV, nio_pci_bind_vfio(bdf, prev, sizeof(prev)));
+	TH_LOG("%s", nio_errmsg());
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "no-IOMMU mode is off"));
+	ASSERT_EQ(-ENODEV, nio_device_open(self->ctx, bdf, NULL, &dev));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "no-IOMMU mode is off: echo 1 >"));
+	ASSERT_EQ(1, pwrite(fd, "1", 1, 0));
+	close(fd);
+
+	ASSERT_EQ(0, nio_pci_bind_vfio(bdf, prev, sizeof(prev))) TH_LOG("%s", nio_errmsg());
+	ASSERT_STREQ("", prev);
+	ASSERT_EQ(0, nio_device_open(self->ctx, bdf, NULL, &dev)) TH_LOG("%s", nio_errmsg());
+	nio_device_close(dev);
+}
+
+/* The boot with no-IOMMU mode off: nothing opens, the message says why. */
+TEST(error_mode_off_at_boot)
+{
+	struct nio_device *dev;
+	struct nio_ctx *ctx;
+	char bdf[NIO_BDF_LEN];
+
+	if (noiommu_on() || lab_kconfig("VFIO_NOIOMMU") != 'y')
+		SKIP(return, "no-IOMMU mode is on in this boot");
+	edu_bdf(0, bdf);
+	ASSERT_EQ(0, nio_ctx_new(&ctx));
+	ASSERT_EQ(-ENODEV, nio_device_open(ctx, bdf, NULL, &dev));
+	TH_LOG("%s", nio_errmsg());
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "no-IOMMU mode is off"));
+	nio_ctx_free(ctx);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libnoiommu against a fake sysfs/dev/proc tree: PCI discovery, the
+ * kernel status, and the path choice and errors of nio_device_open() that
+ * are decided before any device node is opened.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "fake_root.h"
+#include "internal.h"
+
+TEST(bdf_forms)
+{
+	char out[NIO_BDF_LEN];
+
+	ASSERT_EQ(0, nio_bdf_normalize("1:0.0", out));
+	ASSERT_STREQ("0000:01:00.0", out);
+	ASSERT_EQ(0, nio_bdf_normalize("0000:af:1f.7", out));
+	ASSERT_STREQ("0000:af:1f.7", out);
+	ASSERT_EQ(0, nio_bdf_normalize("1:2:3.4", out));
+	ASSERT_STREQ("0001:02:03.4", out);
+	ASSERT_EQ(-EINVAL, nio_bdf_normalize("01:00", out));
+	ASSERT_EQ(-EINVAL, nio_bdf_normalize("01:00.0x", out));
+	ASSERT_EQ(-EINVAL, nio_bdf_normalize("01:20.0", out));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "out of range"));
+	ASSERT_EQ(-EINVAL, nio_bdf_normalize("01:00.8", out));
+	ASSERT_EQ(-EINVAL, nio_bdf_normalize(NULL, out));
+}
+
+FIXTURE(fake) {
+	const char *root;
+};
+
+FIXTURE_SETUP(fake)
+{
+	self->root = fake_root_create(true, true);
+	nio_set_root(self->root);
+}
+
+FIXTURE_TEARDOWN(fake)
+{
+	nio_set_root(NULL);
+	fake_root_remove(self->root);
+}
+
+TEST_F(fake, pci_info_of_each_kind)
+{
+	struct nio_pci_info i;
+
+	ASSERT_EQ(0, nio_pci_info("01:00.0", &i));
+	ASSERT_EQ(0x1234, i.vendor);
+	ASSERT_EQ(0x11e8, i.device);
+	ASSERT_EQ(0x00ff00, i.class_code);
+	ASSERT_STREQ("vfio-pci", i.driver);
+	ASSERT_STREQ("", i.driver_override);
+	ASSERT_EQ(0, i.iommu_group);
+	ASSERT_TRUE(i.noiommu);
+	ASSERT_FALSE(i.has_iommu);
+	ASSERT_STREQ("/dev/vfio/noiommu-0", i.group_node);
+	ASSERT_STREQ("noiommu-vfio0", i.cdev_name);
+	ASSERT_STREQ("/dev/vfio/devices/noiommu-vfio0", i.cdev_node);
+
+	ASSERT_EQ(0, nio_pci_info("0000:03:00.0", &i));
+	ASSERT_TRUE(i.has_iommu);
+	ASSERT_FALSE(i.noiommu);
+	ASSERT_EQ(7, i.iommu_group);
+	ASSERT_STREQ("/dev/vfio/7", i.group_node);
+	ASSERT_STREQ("/dev/vfio/devices/vfio1", i.cdev_node);
+
+	ASSERT_EQ(0, nio_pci_info("02:00.0", &i));
+	ASSERT_STREQ("", i.driver);
+	ASSERT_EQ(-1, i.iommu_group);
+	ASSERT_FALSE(i.noiommu || i.has_iommu);
+	ASSERT_STREQ("", i.group_node);
+	ASSERT_STREQ("", i.cdev_node);
+
+	ASSERT_EQ(-ENOENT, nio_pci_info("04:00.0", &i));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "no PCI device 0000:04:00.0"));
+}
+
+TEST_F(fake, list_is_sorted_and_find_counts)
+{
+	struct nio_pci_info *v;
+	char bdf[NIO_BDF_LEN];
+	size_t n;
+
+	ASSERT_EQ(0, nio_pci_list(&v, &n));
+	ASSERT_EQ(4, n);
+	ASSERT_STREQ("0000:00:01.0", v[0].bdf);
+	ASSERT_STREQ("0000:03:00.0", v[3].bdf);
+	free(v);
+	ASSERT_EQ(0, nio_pci_find(0x1b36, 0x0010, 0, bdf));
+	ASSERT_STREQ("0000:02:00.0", bdf);
+	ASSERT_EQ(-ENOENT, nio_pci_find(0x1b36, 0x0010, 1, bdf));
+}
+
+TEST_F(fake, cdev_node_missing_when_cdev_is_off)
+{
+	struct nio_pci_info i;
+
+	fake_root_remove(self->root);
+	self->root = fake_root_create(true, false);
+	nio_set_root(self->root);
+	ASSERT_EQ(0, nio_pci_info("01:00.0", &i));
+	ASSERT_STREQ("noiommu-vfio0", i.cdev_name);
+	ASSERT_STREQ("", i.cdev_node);
+	ASSERT_STREQ("/dev/vfio/noiommu-0", i.group_node);
+}
+
+TEST_F(fake, status_reads_param_config_nodes_taint)
+{
+	struct nio_status st;
+
+	ASSERT_EQ(0, nio_status_read(&st));
+	ASSERT_EQ(1, st.noiommu_param);
+	ASSERT_TRUE(st.config_known);
+	ASSERT_STREQ("/proc/config.gz", st.config_source);
+	ASSERT_EQ(3, st.config.matrix_case);
+	ASSERT_EQ(1, st.noiommu_group_nodes);
+	ASSERT_EQ(1, st.group_nodes);
+	ASSERT_EQ(1, st.noiommu_cdev_nodes);
+	ASSERT_EQ(1, st.cdev_nodes);
+	ASSERT_TRUE(st.dev_iommu);
+	ASSERT_TRUE(st.taint_user);
+	/* /dev/iommu is a plain file here: the ioctl says ENOTTY */
+	ASSERT_EQ(0, st.get_pa);
+	ASSERT_EQ(NIO_PATH_LEGACY_GROUP, st.best_path);
+	ASSERT_NE(NULL, strstr(st.why, "no IOMMU_IOAS_NOIOMMU_GET_PA"));
+}
+
+TEST_F(fake, status_with_mode_off)
+{
+	struct nio_status st;
+
+	fake_root_write(self->root, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "N\n");
+	ASSERT_EQ(0, nio_status_read(&st));
+	ASSERT_EQ(0, st.noiommu_param);
+	ASSERT_EQ(NIO_PATH_NONE, st.best_path);
+	ASSERT_NE(NULL, strstr(st.why, "no-IOMMU mode is off"));
+}
+
+TEST_F(fake, open_refuses_unbound_device)
+{
+	struct nio_device *dev;
+	struct nio_ctx *ctx;
+
+	ASSERT_EQ(0, nio_ctx_new(&ctx));
+	ASSERT_EQ(-ENXIO, nio_device_open(ctx, "02:00.0", NULL, &dev));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "has no driver, it must be bound to vfio-pci: run 'noiommu bind 0000:02:00.0'"));
+	ASSERT_EQ(-ENXIO, nio_device_open(ctx, "00:01.0", NULL, &dev));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "bound to virtio-pci, not vfio-pci"));
+	nio_ctx_free(ctx);
+}
+
+TEST_F(fake, open_says_mode_is_off)
+{
+	struct nio_device *dev;
+	struct nio_ctx *ctx;
+
+	fake_root_write(self->root, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "N\n");
+	ASSERT_EQ(0, nio_ctx_new(&ctx));
+	ASSERT_EQ(-ENODEV, nio_device_open(ctx, "02:00.0", NULL, &dev));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "VFIO's no-IOMMU mode is off: echo 1 >"));
+	nio_ctx_free(ctx);
+}
+
+TEST_F(fake, open_explains_missing_paths)
+{
+	struct nio_open_opts only1 = { NIO_PATH_BIT(NIO_PATH_NOIOMMU_CDEV) };
+	struct nio_open_opts only2 = { NIO_PATH_BIT(NIO_PATH_IOMMU_CDEV) };
+	struct nio_device *dev;
+	struct nio_ctx *ctx;
+
+	fake_root_remove(self->root);
+	self->root = fake_root_create(true, false);
+	nio_set_root(self->root);
+	ASSERT_EQ(0, nio_ctx_new(&ctx));
+	ASSERT_EQ(-EOPNOTSUPP, nio_device_open(ctx, "01:00.0", &only1, &dev));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "not noiommu-cdev: CONFIG_VFIO_DEVICE_CDEV is off"));
+	ASSERT_EQ(-EOPNOTSUPP, nio_device_open(ctx, "01:00.0", &only2, &dev));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "not iommu-cdev: the device has no IOMMU"));
+	/* An IOMMU device without cdev: the legacy path here is no-IOMMU only */
+	ASSERT_EQ(-EOPNOTSUPP, nio_device_open(ctx, "03:00.0", NULL, &dev));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "not iommu-cdev: no VFIO device cdev"));
+	nio_ctx_free(ctx);
+}
+
+TEST_F(fake, unbind_refuses_other_drivers)
+{
+	ASSERT_EQ(-EINVAL, nio_pci_unbind_vfio("00:01.0", NULL));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "bound to virtio-pci, not vfio-pci"));
+}
+
+TEST_HARNESS_MAIN
