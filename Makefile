@@ -2,8 +2,10 @@
 # `make check`; both install what they need (as root) and build what is
 # missing.
 CASE ?= 3
+PREFIX ?= /usr/local
 
-.PHONY: demo check check-host check-series kernel tree export-patches setup clean help
+.PHONY: demo check check-host check-series kernel tree export-patches setup clean help \
+	userspace install
 
 help:
 	@echo "make demo            boot the lab and show no-IOMMU DMA"
@@ -13,6 +15,8 @@ help:
 	@echo "make tree            prepare build/linux-6.12 with the series applied"
 	@echo "make export-patches  regenerate patches/linux-6.12 from the tree"
 	@echo "make check-series    build every patch for cases 1 3 5, compare sparse"
+	@echo "make userspace       build libnoiommu, the noiommu CLI and the examples for this host"
+	@echo "make install         install libnoiommu (+ .pc) and noiommu (+ man page) to PREFIX=$(PREFIX)"
 
 setup:
 	lab/setup
@@ -37,6 +41,17 @@ export-patches:
 
 check-series: setup
 	lab/check-series
+
+# Host builds use the system's kernel headers; what they lack comes from
+# lib/src/uapi.h, so the result runs on any kernel with the feature.
+userspace:
+	$(MAKE) -C lib OUT=$(CURDIR)/build/host/lib
+	$(MAKE) -C tools OUT=$(CURDIR)/build/host/tools NIO_OUT=$(CURDIR)/build/host/lib
+	$(MAKE) -C examples OUT=$(CURDIR)/build/host/examples NIO_OUT=$(CURDIR)/build/host/lib
+
+install:
+	$(MAKE) -C lib OUT=$(CURDIR)/build/host/lib PREFIX=$(PREFIX) install
+	$(MAKE) -C tools OUT=$(CURDIR)/build/host/tools NIO_OUT=$(CURDIR)/build/host/lib PREFIX=$(PREFIX) install
 
 clean:
 	rm -rf build
