@@ -8,9 +8,8 @@
  * same code runs on every DMA path the library offers: only the addresses
  * differ (physical on the no-IOMMU paths, IOVAs behind an IOMMU).
  *
- *   nvme-example [--bdf BDF] [--quiet] COMMAND [ARGS]    (--help for more)
- *
- * Register and command layouts follow the NVMe base specification 1.4.
+ * Register and command layouts: NVMe base specification 1.4. Run with
+ * --help for the commands.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -32,41 +31,42 @@
 #error "NVMe structures are little endian and this example does not swap"
 #endif
 
-#define NVME_CLASS		0x010802	/* mass storage, NVM, NVMe */
-#define NVME_PAGE		4096u		/* CC.MPS = 0 */
-#define PRPS_PER_PAGE		(NVME_PAGE / 8)
-#define MAX_DEPTH		64
-#define MAX_IO_BYTES		(PRPS_PER_PAGE * NVME_PAGE) /* one PRP list */
-#define IO_TIMEOUT_MS		5000		/* TCG is slow */
-#define SECTOR			512		/* unit of the disk pattern */
-#define SCATTER_PAGES		16
+#define NVME_CLASS	0x010802	/* mass storage, NVM, NVMe */
+#define NVME_PAGE	4096u		/* CC.MPS = 0 */
+#define PRPS_PER_PAGE	(NVME_PAGE / 8)
+#define MAX_IO_BYTES	(PRPS_PER_PAGE * NVME_PAGE)	/* one PRP list */
+#define MAX_DEPTH	64
+#define TIMEOUT_MS	5000		/* per command; TCG is slow */
+#define SECTOR		512		/* unit of the disk pattern */
+#define SCATTER_PAGES	16
+#define PRINTF(a, b)	__attribute__((format(printf, a, b)))
 
 enum { EXIT_MISMATCH = 1, EXIT_USAGE = 2, EXIT_DEVICE = 3 };
 
 /* Controller registers in BAR0 */
-#define REG_CAP			0x00
-#define REG_VS			0x08
-#define REG_CC			0x14
-#define REG_CSTS		0x1c
-#define REG_AQA			0x24
-#define REG_ASQ			0x28
-#define REG_ACQ			0x30
-#define REG_DOORBELLS		0x1000
+#define REG_CAP		0x00
+#define REG_VS		0x08
+#define REG_CC		0x14
+#define REG_CSTS	0x1c
+#define REG_AQA		0x24
+#define REG_ASQ		0x28
+#define REG_ACQ		0x30
+#define REG_DOORBELLS	0x1000
 
-#define CAP_MQES(cap)		((unsigned int)((cap) & 0xffff))
-#define CAP_TO(cap)		((unsigned int)(((cap) >> 24) & 0xff))
-#define CAP_DSTRD(cap)		((unsigned int)(((cap) >> 32) & 0xf))
-#define CAP_CSS_NVM(cap)	(((cap) >> 37) & 1)
-#define CAP_MPSMIN(cap)		((unsigned int)(((cap) >> 48) & 0xf))
+#define CAP_MQES(cap)	((unsigned int)((cap) & 0xffff))
+#define CAP_TO(cap)	((unsigned int)((cap) >> 24 & 0xff))
+#define CAP_DSTRD(cap)	((unsigned int)((cap) >> 32 & 0xf))
+#define CAP_CSS_NVM(cap) ((unsigned int)((cap) >> 37 & 1))
+#define CAP_MPSMIN(cap)	((unsigned int)((cap) >> 48 & 0xf))
 
-#define CC_EN			(1u << 0)
-#define CC_SHN_NORMAL		(1u << 14)
-#define CC_IOSQES		(6u << 16)	/* 64-byte SQ entries */
-#define CC_IOCQES		(4u << 20)	/* 16-byte CQ entries */
-#define CSTS_RDY		(1u << 0)
-#define CSTS_CFS		(1u << 1)
-#define CSTS_SHST_MASK		(3u << 2)
-#define CSTS_SHST_DONE		(2u << 2)
+#define CC_EN		(1u << 0)
+#define CC_SHN_NORMAL	(1u << 14)
+#define CC_IOSQES	(6u << 16)	/* 64-byte SQ entries */
+#define CC_IOCQES	(4u << 20)	/* 16-byte CQ entries */
+#define CSTS_RDY	(1u << 0)
+#define CSTS_CFS	(1u << 1)
+#define CSTS_SHST_MASK	(3u << 2)
+#define CSTS_SHST_DONE	(2u << 2)
 
 enum {
 	ADMIN_DELETE_SQ = 0x00, ADMIN_CREATE_SQ = 0x01,
@@ -74,28 +74,21 @@ enum {
 	ADMIN_IDENTIFY = 0x06, ADMIN_SET_FEATURES = 0x09,
 	NVM_WRITE = 0x01, NVM_READ = 0x02,
 };
-#define FEAT_NUM_QUEUES		0x07
-#define QUEUE_PHYS_CONTIG	(1u << 0)
+#define FEAT_NUM_QUEUES	0x07
+#define QUEUE_CONTIG	(1u << 0)	/* CREATE xQ: physically contiguous */
 
 struct nvme_sqe {
-	uint8_t opcode;
-	uint8_t flags;
+	uint8_t opcode, flags;
 	uint16_t cid;
 	uint32_t nsid;
-	uint64_t rsvd;
-	uint64_t mptr;
-	uint64_t prp1;
-	uint64_t prp2;
+	uint64_t rsvd, mptr, prp1, prp2;
 	uint32_t cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
 };
 
 struct nvme_cqe {
-	uint32_t result;
-	uint32_t rsvd;
-	uint16_t sq_head;
-	uint16_t sq_id;
-	uint16_t cid;
-	uint16_t status;	/* bit 0: phase tag, then SC, SCT, CRD, M, DNR */
+	uint32_t result, rsvd;
+	uint16_t sq_head, sq_id, cid;
+	uint16_t status;	/* bit 0 phase tag, SC, SCT, CRD, M, DNR */
 };
 
 _Static_assert(sizeof(struct nvme_sqe) == 64, "SQ entry is 64 bytes");
@@ -103,8 +96,7 @@ _Static_assert(sizeof(struct nvme_cqe) == 16, "CQ entry is 16 bytes");
 
 /* A submission queue and the completion queue it posts to. */
 struct nvme_queue {
-	uint16_t qid, depth;
-	uint16_t sq_tail, cq_head;
+	uint16_t qid, depth, sq_tail, cq_head;
 	uint16_t phase;		/* phase tag of entries not yet consumed */
 	struct nio_dma *sq_mem, *cq_mem;
 	uint64_t sq_addr, cq_addr;
@@ -114,42 +106,27 @@ struct nvme_queue {
 };
 
 struct nvme_ctrl {
-	bool quiet;
+	bool quiet, enabled, io_queues;
 	struct nio_ctx *ctx;
 	struct nio_device *dev;
 	volatile uint8_t *bar;
 	size_t bar_size;
 	uint64_t cap;
 	unsigned int ready_ms;		/* CAP.TO: how long RDY may take */
-	bool enabled, io_queues;
 	struct nvme_queue admin, io;
 	struct nio_dma *prp_lists;	/* one page per I/O command slot */
 	struct nio_dma *ident;		/* IDENTIFY data */
 	uint16_t admin_cid;
 	char serial[21], model[41], firmware[9];
-	unsigned int mdts, queues_granted;
+	unsigned int mdts;
 	uint64_t ns_blocks;
 	uint32_t block_size;
 	size_t max_io;			/* bytes per command */
 };
 
-/* What the disk should hold: lab/make-disk's pattern or our own. */
-struct pattern {
-	bool written;
-	uint32_t seed;
-};
+/* ---- messages and small helpers ---------------------------------------- */
 
-struct mismatch {
-	uint64_t lba;
-	size_t offset;
-	uint8_t expected, found;
-};
-
-/* ---- messages ---------------------------------------------------------- */
-
-static void info(const struct nvme_ctrl *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void info(const struct nvme_ctrl *c, const char *fmt, ...)
+static PRINTF(2, 3) void info(const struct nvme_ctrl *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -162,39 +139,33 @@ static void info(const struct nvme_ctrl *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void errmsg(const char *tail, const char *fmt, va_list ap)
+static void vfail(const char *why, const char *fmt, va_list ap)
 {
 	fflush(stdout);
 	fputs("nvme-example: ", stderr);
 	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "%s\n", tail);
+	fprintf(stderr, "%s%s\n", why ? ": " : "", why ? why : "");
 }
 
-/* A libnoiommu call failed: say what we were doing and the library's why. */
-static int lib_fail(int ret, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int lib_fail(int ret, const char *fmt, ...)
+/* A libnoiommu call failed: what we were doing, then the library's why. */
+static PRINTF(2, 3) int lib_fail(int ret, const char *fmt, ...)
 {
 	const char *why = nio_errmsg();
-	char tail[1024];
 	va_list ap;
 
-	snprintf(tail, sizeof(tail), ": %s", *why ? why : strerror(-ret));
 	va_start(ap, fmt);
-	errmsg(tail, fmt, ap);
+	vfail(*why ? why : strerror(-ret), fmt, ap);
 	va_end(ap);
 	return ret;
 }
 
-/* The driver itself failed (timeout, NVMe status, bad layout): -err. */
-static int drv_fail(int err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int drv_fail(int err, const char *fmt, ...)
+/* The driver itself failed (timeout, NVMe status, bad layout). */
+static PRINTF(2, 3) int drv_fail(int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	errmsg("", fmt, ap);
+	vfail(NULL, fmt, ap);
 	va_end(ap);
 	return -err;
 }
@@ -218,17 +189,10 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* xorshift64*: reproducible from --seed, and cheap under TCG. */
+/* xorshift64*: reproducible from --seed and cheap under TCG. */
 static uint64_t rng_next(uint64_t *state)
 {
-	uint64_t x = *state;
+	uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ULL;
 
 	x ^= x >> 12;
 	x ^= x << 25;
@@ -237,7 +201,7 @@ static uint64_t rng_next(uint64_t *state)
 	return x * 0x2545f4914f6cdd1dULL;
 }
 
-/* ---- registers ----------------------------------------------------------- */
+/* ---- registers and controller state ---------------------------------- */
 
 static uint32_t reg_read32(const struct nvme_ctrl *c, unsigned int off)
 {
@@ -250,12 +214,7 @@ static void reg_write32(const struct nvme_ctrl *c, unsigned int off,
 	*(volatile uint32_t *)(c->bar + off) = val;
 }
 
-/* 64-bit registers as two dwords, low first, which every controller takes. */
-static uint64_t reg_read64(const struct nvme_ctrl *c, unsigned int off)
-{
-	return reg_read32(c, off) | (uint64_t)reg_read32(c, off + 4) << 32;
-}
-
+/* 64-bit registers as two dwords, low first: every controller takes it. */
 static void reg_write64(const struct nvme_ctrl *c, unsigned int off,
 			uint64_t val)
 {
@@ -267,6 +226,7 @@ static void reg_write64(const struct nvme_ctrl *c, unsigned int off,
 static int wait_csts(const struct nvme_ctrl *c, uint32_t mask, uint32_t want,
 		     unsigned int timeout_ms, const char *what)
 {
+	struct timespec ms = { 0, 1000000 };
 	double deadline = now_s() + timeout_ms / 1000.0;
 	uint32_t csts;
 
@@ -277,13 +237,13 @@ static int wait_csts(const struct nvme_ctrl *c, uint32_t mask, uint32_t want,
 					what);
 		if ((csts & mask) == want)
 			return 0;
-		if (csts & CSTS_CFS && !(mask & CSTS_CFS))
+		if (csts & CSTS_CFS)
 			return drv_fail(EIO, "%s: controller fatal status (CSTS 0x%x)",
 					what, csts);
 		if (now_s() > deadline)
-			return drv_fail(ETIMEDOUT, "%s: no change after %u ms (CSTS 0x%x)",
-					what, timeout_ms, csts);
-		sleep_ms(1);
+			return drv_fail(ETIMEDOUT, "%s: still CSTS 0x%x after %u ms",
+					what, csts, timeout_ms);
+		nanosleep(&ms, NULL);
 	}
 }
 
@@ -291,24 +251,26 @@ static int ctrl_disable(struct nvme_ctrl *c)
 {
 	uint32_t cc = reg_read32(c, REG_CC);
 
-	/* Clearing EN while the controller is still becoming ready is
-	 * undefined: let it finish first (whatever the outcome). */
+	/*
+	 * Clearing EN while the controller is still becoming ready is
+	 * undefined: let it finish first, whatever the outcome.
+	 */
 	if (cc & CC_EN && !(reg_read32(c, REG_CSTS) & CSTS_RDY))
-		wait_csts(c, CSTS_RDY | CSTS_CFS, CSTS_RDY, c->ready_ms,
+		wait_csts(c, CSTS_RDY, CSTS_RDY, c->ready_ms,
 			  "waiting for a pending enable");
 	reg_write32(c, REG_CC, cc & ~CC_EN);
 	c->enabled = false;
-	return wait_csts(c, CSTS_RDY | CSTS_CFS, 0, c->ready_ms,
+	return wait_csts(c, CSTS_RDY, 0, c->ready_ms,
 			 "disabling the controller (CSTS.RDY -> 0)");
 }
 
 static int ctrl_enable(struct nvme_ctrl *c)
 {
-	uint32_t cc = CC_IOSQES | CC_IOCQES;	/* NVM set, MPS 4 KiB, RR */
+	uint32_t cc = CC_IOSQES | CC_IOCQES;	/* NVM set, 4 KiB pages */
 	int ret;
 
-	reg_write32(c, REG_AQA, (uint32_t)(c->admin.depth - 1) << 16 |
-				(uint32_t)(c->admin.depth - 1));
+	reg_write32(c, REG_AQA, (c->admin.depth - 1u) << 16 |
+				(c->admin.depth - 1u));
 	reg_write64(c, REG_ASQ, c->admin.sq_addr);
 	reg_write64(c, REG_ACQ, c->admin.cq_addr);
 	reg_write32(c, REG_CC, cc);
@@ -319,33 +281,16 @@ static int ctrl_enable(struct nvme_ctrl *c)
 	return ret;
 }
 
-/* Normal shutdown lets the controller flush its state before we leave. */
+/* A normal shutdown lets the controller flush its state before we go. */
 static int ctrl_shutdown(struct nvme_ctrl *c)
 {
-	unsigned int timeout = c->ready_ms > 5000 ? c->ready_ms : 5000;
-
 	reg_write32(c, REG_CC, reg_read32(c, REG_CC) | CC_SHN_NORMAL);
-	return wait_csts(c, CSTS_SHST_MASK, CSTS_SHST_DONE, timeout,
+	return wait_csts(c, CSTS_SHST_MASK, CSTS_SHST_DONE,
+			 c->ready_ms > 5000 ? c->ready_ms : 5000,
 			 "shutting down (CSTS.SHST -> complete)");
 }
 
-/* ---- queues and commands ------------------------------------------------- */
-
-/*
- * The controller walks a queue by address arithmetic, so it must be one
- * contiguous range for the device: the segment list says whether it is.
- */
-static int contiguous_addr(const struct nio_dma *dma, size_t bytes,
-			   const char *what, uint64_t *addr)
-{
-	size_t contig = 0;
-
-	*addr = nio_dma_addr(dma, 0, &contig);
-	if (*addr == NIO_BAD_ADDR || contig < bytes || *addr % NVME_PAGE)
-		return drv_fail(EINVAL, "%s is not one aligned run for the device (%zu of %zu bytes contiguous)",
-				what, contig, bytes);
-	return 0;
-}
+/* ---- queues and commands ------------------------------------------------ */
 
 static int dma_alloc(struct nvme_ctrl *c, size_t size, unsigned int flags,
 		     const char *what, struct nio_dma **dma)
@@ -355,37 +300,49 @@ static int dma_alloc(struct nvme_ctrl *c, size_t size, unsigned int flags,
 	return ret ? lib_fail(ret, "allocating %s (%zu bytes)", what, size) : 0;
 }
 
+/*
+ * The controller walks a queue by address arithmetic, so the queue must be
+ * one page-aligned run for the device: the segment list says if it is.
+ */
+static int queue_mem(struct nvme_ctrl *c, size_t bytes, const char *what,
+		     struct nio_dma **dma, uint64_t *addr)
+{
+	size_t contig = 0;
+	int ret = dma_alloc(c, bytes, NIO_DMA_CONTIG, what, dma);
+
+	if (ret)
+		return ret;
+	*addr = nio_dma_addr(*dma, 0, &contig);
+	if (*addr == NIO_BAD_ADDR || contig < bytes || *addr % NVME_PAGE)
+		return drv_fail(EINVAL, "%s: only %zu of %zu bytes are contiguous for the device",
+				what, contig, bytes);
+	return 0;
+}
+
 static int queue_alloc(struct nvme_ctrl *c, struct nvme_queue *q,
 		       uint16_t qid, uint16_t depth)
 {
 	unsigned int stride = 4u << CAP_DSTRD(c->cap);
-	size_t db = REG_DOORBELLS + (2u * qid + 1) * stride;
+	size_t sq_db = REG_DOORBELLS + 2u * qid * stride;
 	int ret;
 
-	if (db + 4 > c->bar_size)
-		return drv_fail(EINVAL, "BAR0 (%zu bytes) has no doorbell for queue %u",
+	if (sq_db + stride + 4 > c->bar_size)
+		return drv_fail(EINVAL, "BAR0 (%zu bytes) has no doorbells for queue %u",
 				c->bar_size, qid);
 	q->qid = qid;
 	q->depth = depth;
 	q->phase = 1;	/* the controller posts phase 1 on its first pass */
-	ret = dma_alloc(c, depth * sizeof(struct nvme_sqe), NIO_DMA_SMALL,
-			"a submission queue", &q->sq_mem);
+	ret = queue_mem(c, depth * sizeof(*q->sq), "a submission queue",
+			&q->sq_mem, &q->sq_addr);
 	if (!ret)
-		ret = dma_alloc(c, depth * sizeof(struct nvme_cqe),
-				NIO_DMA_SMALL, "a completion queue",
-				&q->cq_mem);
-	if (!ret)
-		ret = contiguous_addr(q->sq_mem, depth * sizeof(struct nvme_sqe),
-				      "submission queue", &q->sq_addr);
-	if (!ret)
-		ret = contiguous_addr(q->cq_mem, depth * sizeof(struct nvme_cqe),
-				      "completion queue", &q->cq_addr);
+		ret = queue_mem(c, depth * sizeof(*q->cq), "a completion queue",
+				&q->cq_mem, &q->cq_addr);
 	if (ret)
 		return ret;
 	q->sq = q->sq_mem->vaddr;
 	q->cq = q->cq_mem->vaddr;
-	q->sq_db = (volatile uint32_t *)(c->bar + db - stride);
-	q->cq_db = (volatile uint32_t *)(c->bar + db);
+	q->sq_db = (volatile uint32_t *)(c->bar + sq_db);
+	q->cq_db = (volatile uint32_t *)(c->bar + sq_db + stride);
 	return 0;
 }
 
@@ -394,8 +351,10 @@ static void queue_submit(struct nvme_queue *q, const struct nvme_sqe *cmd)
 	q->sq[q->sq_tail] = *cmd;
 	if (++q->sq_tail == q->depth)
 		q->sq_tail = 0;
-	/* The entry (and its PRP list) must be in memory before the
-	 * controller hears about it. */
+	/*
+	 * The entry and its PRP list must reach memory before the
+	 * controller hears of them.
+	 */
 	__sync_synchronize();
 	*q->sq_db = q->sq_tail;
 }
@@ -418,67 +377,54 @@ static bool queue_poll(struct nvme_queue *q, struct nvme_cqe *out)
 	return true;
 }
 
+/* Busy-poll: at these rates a sleep would cost more than the I/O. */
 static int queue_wait(const struct nvme_ctrl *c, struct nvme_queue *q,
 		      struct nvme_cqe *out, const char *what)
 {
-	double deadline = now_s() + IO_TIMEOUT_MS / 1000.0;
+	double deadline = now_s() + TIMEOUT_MS / 1000.0;
 	unsigned long spins;
 
-	for (spins = 1;; spins++) {
-		if (queue_poll(q, out))
-			return 0;
+	for (spins = 1; !queue_poll(q, out); spins++)
 		if (spins % 1024 == 0 && now_s() > deadline)
-			break;
-	}
-	return drv_fail(ETIMEDOUT, "%s: no completion on queue %u within %d ms (CSTS 0x%x)",
-			what, q->qid, IO_TIMEOUT_MS, reg_read32(c, REG_CSTS));
+			return drv_fail(ETIMEDOUT, "%s: no completion on queue %u within %u ms (CSTS 0x%x)",
+					what, q->qid, TIMEOUT_MS,
+					reg_read32(c, REG_CSTS));
+	return 0;
 }
 
 static const char *status_name(unsigned int sct, unsigned int sc)
 {
-	static const char *const generic[] = {
-		[0x00] = "success", [0x01] = "invalid opcode",
-		[0x02] = "invalid field", [0x03] = "command ID conflict",
-		[0x04] = "data transfer error", [0x06] = "internal error",
-		[0x07] = "abort requested", [0x08] = "aborted: SQ deleted",
-		[0x0b] = "invalid namespace or format",
-		[0x0c] = "command sequence error",
-		[0x13] = "invalid PRP offset",
+	static const struct {
+		uint16_t code;		/* SCT << 8 | SC */
+		const char *name;
+	} names[] = {
+		{ 0x001, "invalid opcode" }, { 0x002, "invalid field" },
+		{ 0x003, "command ID conflict" },
+		{ 0x004, "data transfer error" }, { 0x006, "internal error" },
+		{ 0x008, "aborted: SQ deleted" },
+		{ 0x00b, "invalid namespace or format" },
+		{ 0x00c, "command sequence error" },
+		{ 0x013, "invalid PRP offset" }, { 0x080, "LBA out of range" },
+		{ 0x101, "invalid queue identifier" },
+		{ 0x102, "invalid queue size" },
 	};
-	static const char *const specific[] = {
-		[0x00] = "invalid completion queue",
-		[0x01] = "invalid queue identifier",
-		[0x02] = "invalid queue size", [0x08] = "invalid interrupt vector",
-		[0x0c] = "invalid queue deletion",
-	};
+	size_t i;
 
-	if (sct == 0 && sc < sizeof(generic) / sizeof(*generic) && generic[sc])
-		return generic[sc];
-	if (sct == 0 && sc == 0x80)
-		return "LBA out of range";
-	if (sct == 0 && sc == 0x81)
-		return "capacity exceeded";
-	if (sct == 1 && sc < sizeof(specific) / sizeof(*specific) &&
-	    specific[sc])
-		return specific[sc];
-	if (sct == 2)
-		return "media or data integrity error";
-	return "see the NVMe specification";
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (names[i].code == (sct << 8 | sc))
+			return names[i].name;
+	return sct == 2 ? "media or data integrity error" : "see the spec";
 }
 
 static int check_status(const struct nvme_cqe *e, const char *what)
 {
-	unsigned int sc = (e->status >> 1) & 0xff, sct = (e->status >> 9) & 7;
-	static const char *const sct_names[] = {
-		"generic", "command specific", "media error", "path related",
-		"reserved", "reserved", "reserved", "vendor specific",
-	};
+	unsigned int sc = e->status >> 1 & 0xff, sct = e->status >> 9 & 7;
 
 	if (!sc && !sct)
 		return 0;
-	return drv_fail(EIO, "%s failed: status SCT %u (%s) SC 0x%02x (%s)%s",
-			what, sct, sct_names[sct], sc, status_name(sct, sc),
-			e->status & (1u << 15) ? ", do not retry" : "");
+	return drv_fail(EIO, "%s failed: status SCT %u SC 0x%02x (%s)%s",
+			what, sct, sc, status_name(sct, sc),
+			e->status & 0x8000 ? ", do not retry" : "");
 }
 
 /* One admin command at a time: submit, wait, check. */
@@ -501,13 +447,11 @@ static int admin_cmd(struct nvme_ctrl *c, struct nvme_sqe *cmd,
 	return check_status(&e, what);
 }
 
-/* ---- PRPs ------------------------------------------------------------ */
-
 /*
- * Describe len bytes at offset off of buf with PRPs: PRP1 is the first
- * byte, PRP2 the second page or a PRP list in the command slot's page.
- * Every page address comes from the segment list: a buffer is only
- * contiguous for the device where nio_dma_addr() says so.
+ * PRPs for len bytes at offset off of buf: PRP1 is the first byte, PRP2
+ * the second page or a PRP list in the command slot's page. Every page
+ * address comes from the segment list, as a buffer is only contiguous
+ * for the device where nio_dma_addr() says so.
  */
 static int build_prps(const struct nvme_ctrl *c, uint16_t slot,
 		      const struct nio_dma *buf, size_t off, size_t len,
@@ -515,21 +459,22 @@ static int build_prps(const struct nvme_ctrl *c, uint16_t slot,
 {
 	uint64_t *list = (uint64_t *)((char *)c->prp_lists->vaddr +
 				      (size_t)slot * NVME_PAGE);
-	uint64_t first = nio_dma_addr(buf, off, NULL), addr;
+	uint64_t addr = nio_dma_addr(buf, off, NULL);
 	size_t pos, n = 0;
 
-	if (first == NIO_BAD_ADDR || len > buf->size - off || first % 4)
+	if (addr == NIO_BAD_ADDR || len > buf->size - off || addr % 4)
 		return drv_fail(EINVAL, "bad transfer: %zu bytes at offset %zu of a %zu-byte buffer",
 				len, off, buf->size);
-	cmd->prp1 = first;
-	pos = off + NVME_PAGE - first % NVME_PAGE;	/* next device page */
-	for (; pos < off + len; pos += NVME_PAGE) {
+	cmd->prp1 = addr;
+	/* The next entries start where the device's next page does. */
+	for (pos = off + NVME_PAGE - addr % NVME_PAGE; pos < off + len;
+	     pos += NVME_PAGE) {
 		addr = nio_dma_addr(buf, pos, NULL);
 		if (addr == NIO_BAD_ADDR || addr % NVME_PAGE)
-			return drv_fail(EINVAL, "buffer offset %zu is not at a page boundary for the device",
+			return drv_fail(EINVAL, "buffer offset %zu is not a page boundary for the device",
 					pos);
 		if (n == PRPS_PER_PAGE)
-			return drv_fail(E2BIG, "%zu bytes need more than one PRP list page",
+			return drv_fail(E2BIG, "%zu bytes need a second PRP list page",
 					len);
 		list[n++] = addr;
 	}
@@ -541,7 +486,7 @@ static int build_prps(const struct nvme_ctrl *c, uint16_t slot,
 	return 0;
 }
 
-/* Queue a READ or WRITE of namespace 1; slot is its command ID. */
+/* Queue a READ or WRITE of namespace 1; the slot is its command ID. */
 static int submit_rw(struct nvme_ctrl *c, uint8_t opcode, uint16_t slot,
 		     const struct nio_dma *buf, size_t off, uint64_t lba,
 		     uint32_t nblocks)
@@ -563,18 +508,18 @@ static int submit_rw(struct nvme_ctrl *c, uint8_t opcode, uint16_t slot,
 	return ret;
 }
 
-/* Wait for the next I/O completion and return its slot. */
+/* Wait for the next I/O completion; *slot is set even when it failed. */
 static int reap_io(struct nvme_ctrl *c, unsigned int *slot)
 {
 	struct nvme_cqe e;
-	char what[64];
+	char what[48];
 	int ret = queue_wait(c, &c->io, &e, "I/O");
 
 	if (ret)
 		return ret;
+	*slot = e.cid;
 	if (e.cid >= c->io.depth)
 		return drv_fail(EIO, "completion for unknown command %u", e.cid);
-	*slot = e.cid;
 	snprintf(what, sizeof(what), "I/O in slot %u", e.cid);
 	return check_status(&e, what);
 }
@@ -584,38 +529,35 @@ static int rw_sync(struct nvme_ctrl *c, uint8_t opcode,
 		   const struct nio_dma *buf, uint64_t lba, uint64_t nblocks)
 {
 	uint64_t per_io = c->max_io / c->block_size, n;
-	size_t off = 0;
 	unsigned int slot;
+	size_t off = 0;
 	int ret;
 
-	for (; nblocks; nblocks -= n, lba += n) {
+	for (; nblocks; nblocks -= n, lba += n, off += n * c->block_size) {
 		n = nblocks < per_io ? nblocks : per_io;
 		ret = submit_rw(c, opcode, 0, buf, off, lba, (uint32_t)n);
 		if (!ret)
 			ret = reap_io(c, &slot);
 		if (ret)
 			return ret;
-		off += n * c->block_size;
 	}
 	return 0;
 }
 
-/* ---- bring-up ------------------------------------------------------------ */
+/* ---- bring-up and teardown --------------------------------------------- */
 
 static int check_cap(struct nvme_ctrl *c)
 {
-	c->cap = reg_read64(c, REG_CAP);
+	c->cap = reg_read32(c, REG_CAP) |
+		 (uint64_t)reg_read32(c, REG_CAP + 4) << 32;
 	if (c->cap == UINT64_MAX)
-		return drv_fail(ENODEV, "CAP reads all ones: BAR0 is not responding");
-	if (CAP_MPSMIN(c->cap) != 0)
-		return drv_fail(EOPNOTSUPP, "the controller does not do 4 KiB pages (CAP.MPSMIN %u)",
-				CAP_MPSMIN(c->cap));
-	if (!CAP_CSS_NVM(c->cap))
-		return drv_fail(EOPNOTSUPP, "the controller lacks the NVM command set");
+		return drv_fail(ENODEV, "CAP reads all ones: BAR0 does not respond");
+	if (CAP_MPSMIN(c->cap) || !CAP_CSS_NVM(c->cap))
+		return drv_fail(EOPNOTSUPP, "the controller lacks 4 KiB pages or the NVM command set (CAP 0x%" PRIx64 ")",
+				c->cap);
 	/* CAP.TO is in 500 ms units; keep a floor for slow emulators. */
-	c->ready_ms = CAP_TO(c->cap) * 500;
-	if (c->ready_ms < 2000)
-		c->ready_ms = 2000;
+	c->ready_ms = CAP_TO(c->cap) * 500 < 2000 ? 2000 :
+		      CAP_TO(c->cap) * 500;
 	return 0;
 }
 
@@ -653,24 +595,20 @@ static int identify_all(struct nvme_ctrl *c)
 	copy_trimmed(c->model, id + 24, 40);
 	copy_trimmed(c->firmware, id + 64, 8);
 	c->mdts = id[77];
-	if (*(const uint32_t *)(id + 516) < 1)
-		return drv_fail(ENODEV, "the controller has no namespaces");
-
 	ret = identify(c, 0, 1, "IDENTIFY namespace 1");
 	if (ret)
 		return ret;
-	c->ns_blocks = *(const uint64_t *)id;			/* NSZE */
+	memcpy(&c->ns_blocks, id, 8);				/* NSZE */
 	lbaf = (id[26] & 0xf) | (id[26] >> 5 & 3) << 4;		/* FLBAS */
 	lbads = id[128 + 4 * lbaf + 2];
-	ms = *(const uint16_t *)(id + 128 + 4 * lbaf);
+	ms = id[128 + 4 * lbaf] | id[128 + 4 * lbaf + 1] << 8;
 	if (!c->ns_blocks)
 		return drv_fail(ENODEV, "namespace 1 is not active");
 	if (lbads < 9 || lbads > 12 || ms)
-		return drv_fail(EOPNOTSUPP, "namespace 1 uses LBA format %u (2^%u-byte blocks, %u metadata bytes); this driver needs 512..4096 without metadata",
-				lbaf, lbads, ms);
+		return drv_fail(EOPNOTSUPP, "namespace 1 has 2^%u-byte blocks with %u metadata bytes; this driver needs 512..4096 without",
+				lbads, ms);
 	c->block_size = 1u << lbads;
-
-	/* MDTS is a power of two of the minimum page size; 0: no limit. */
+	/* MDTS: a power of two of the minimum page size; 0: no limit. */
 	limit = c->mdts ? (uint64_t)NVME_PAGE << c->mdts : UINT64_MAX;
 	c->max_io = limit < MAX_IO_BYTES ? (size_t)limit : MAX_IO_BYTES;
 	return 0;
@@ -679,40 +617,51 @@ static int identify_all(struct nvme_ctrl *c)
 static int create_io_queues(struct nvme_ctrl *c)
 {
 	struct nvme_queue *q = &c->io;
-	struct nvme_sqe feat = {
+	struct nvme_sqe feat = {	/* one I/O SQ and CQ, 0's based */
 		.opcode = ADMIN_SET_FEATURES, .cdw10 = FEAT_NUM_QUEUES,
-		.cdw11 = 0,	/* one SQ and one CQ (0's based) */
 	};
-	struct nvme_sqe cq = {
+	struct nvme_sqe cq = {		/* IEN = 0: we poll */
 		.opcode = ADMIN_CREATE_CQ, .prp1 = q->cq_addr,
-		.cdw10 = (uint32_t)(q->depth - 1) << 16 | q->qid,
-		.cdw11 = QUEUE_PHYS_CONTIG,	/* IEN = 0: we poll */
+		.cdw10 = (q->depth - 1u) << 16 | q->qid, .cdw11 = QUEUE_CONTIG,
 	};
 	struct nvme_sqe sq = {
 		.opcode = ADMIN_CREATE_SQ, .prp1 = q->sq_addr,
-		.cdw10 = (uint32_t)(q->depth - 1) << 16 | q->qid,
-		.cdw11 = (uint32_t)q->qid << 16 | QUEUE_PHYS_CONTIG,
+		.cdw10 = (q->depth - 1u) << 16 | q->qid,
+		.cdw11 = (uint32_t)q->qid << 16 | QUEUE_CONTIG,
 	};
-	uint32_t granted;
+	struct nvme_sqe del_cq = { .opcode = ADMIN_DELETE_CQ, .cdw10 = q->qid };
 	int ret;
 
-	ret = admin_cmd(c, &feat, "SET FEATURES number of queues", &granted);
-	if (ret)
-		return ret;
-	c->queues_granted = ((granted & 0xffff) < (granted >> 16) ?
-			     (granted & 0xffff) : (granted >> 16)) + 1;
-	ret = admin_cmd(c, &cq, "CREATE I/O COMPLETION QUEUE", NULL);
+	ret = admin_cmd(c, &feat, "SET FEATURES number of queues", NULL);
+	if (!ret)
+		ret = admin_cmd(c, &cq, "CREATE I/O COMPLETION QUEUE", NULL);
 	if (ret)
 		return ret;
 	ret = admin_cmd(c, &sq, "CREATE I/O SUBMISSION QUEUE", NULL);
-	if (ret) {
-		struct nvme_sqe del = { .opcode = ADMIN_DELETE_CQ,
-					.cdw10 = q->qid };
+	if (ret)
+		admin_cmd(c, &del_cq, "DELETE I/O COMPLETION QUEUE", NULL);
+	c->io_queues = !ret;
+	return ret;
+}
 
-		admin_cmd(c, &del, "DELETE I/O COMPLETION QUEUE", NULL);
-		return ret;
-	}
-	c->io_queues = true;
+static int ctrl_open(struct nvme_ctrl *c, const char *bdf)
+{
+	struct nio_pci_info pci;
+	int ret;
+
+	ret = nio_pci_info(bdf, &pci);
+	if (ret)
+		return lib_fail(ret, "reading PCI device %s", bdf);
+	info(c, "controller %s [%04x:%04x] class 0x%06x, driver %s", pci.bdf,
+	     pci.vendor, pci.device, pci.class_code,
+	     pci.driver[0] ? pci.driver : "none");
+	ret = nio_ctx_new(&c->ctx);
+	if (ret)
+		return lib_fail(ret, "creating a libnoiommu context");
+	ret = nio_device_open(c->ctx, pci.bdf, NULL, &c->dev);
+	if (ret)
+		return lib_fail(ret, "opening %s", pci.bdf);
+	info(c, "path %s", nio_device_why(c->dev));
 	return 0;
 }
 
@@ -734,7 +683,6 @@ static int ctrl_start(struct nvme_ctrl *c)
 		ret = ctrl_disable(c);
 	if (ret)
 		return ret;
-
 	depth = CAP_MQES(c->cap) + 1 < MAX_DEPTH ? CAP_MQES(c->cap) + 1 :
 						   MAX_DEPTH;
 	ret = queue_alloc(c, &c->admin, 0, depth);
@@ -755,28 +703,6 @@ static int ctrl_start(struct nvme_ctrl *c)
 	return ret;
 }
 
-static int ctrl_open(struct nvme_ctrl *c, const char *bdf)
-{
-	struct nio_pci_info pci;
-	int ret;
-
-	ret = nio_pci_info(bdf, &pci);
-	if (ret)
-		return lib_fail(ret, "reading PCI device %s", bdf);
-	info(c, "controller %s [%04x:%04x] class 0x%06x, driver %s", pci.bdf,
-	     pci.vendor, pci.device, pci.class_code,
-	     pci.driver[0] ? pci.driver : "none");
-	ret = nio_ctx_new(&c->ctx);
-	if (ret)
-		return lib_fail(ret, "creating a libnoiommu context");
-	ret = nio_device_open(c->ctx, pci.bdf, NULL, &c->dev);
-	if (ret)
-		return lib_fail(ret, "opening %s", pci.bdf);
-	info(c, "opened %s through %s (path %s)", pci.bdf,
-	     nio_device_node(c->dev), nio_path_name(nio_device_path(c->dev)));
-	return 0;
-}
-
 /* Stop the controller before any memory it could write goes away. */
 static int ctrl_close(struct nvme_ctrl *c)
 {
@@ -788,14 +714,16 @@ static int ctrl_close(struct nvme_ctrl *c)
 	int ret = 0;
 	size_t i;
 
-	if (c->enabled && c->io_queues &&
-	    (admin_cmd(c, &del_sq, "DELETE I/O SUBMISSION QUEUE", NULL) ||
-	     admin_cmd(c, &del_cq, "DELETE I/O COMPLETION QUEUE", NULL)))
-		ret = -EIO;
-	if (c->enabled && ctrl_shutdown(c))
-		ret = -EIO;
-	else if (c->enabled)
-		info(c, "controller shut down cleanly");
+	if (c->enabled && !(reg_read32(c, REG_CSTS) & CSTS_CFS)) {
+		if (c->io_queues &&
+		    (admin_cmd(c, &del_sq, "DELETE I/O SUBMISSION QUEUE", NULL) ||
+		     admin_cmd(c, &del_cq, "DELETE I/O COMPLETION QUEUE", NULL)))
+			ret = -EIO;
+		if (ctrl_shutdown(c))
+			ret = -EIO;
+		else
+			info(c, "controller shut down cleanly");
+	}
 	if (c->bar && c->ready_ms && ctrl_disable(c))
 		ret = -EIO;
 	/* No more DMA from here on, even from a controller that hung. */
@@ -809,21 +737,32 @@ static int ctrl_close(struct nvme_ctrl *c)
 	return ret;
 }
 
-/* ---- data patterns ------------------------------------------------------- */
+/* ---- data patterns -------------------------------------------------------- */
 
-/* 512-byte unit `sector` of the disk (lab/make-disk) or of our pattern. */
+/* What the disk should hold: lab/make-disk's pattern or ours (seed). */
+struct pattern {
+	bool written;
+	uint32_t seed;
+};
+
+struct mismatch {
+	uint64_t lba;
+	size_t offset;
+	uint8_t expected, found;
+};
+
+/* The 512-byte unit number `sector` of the disk pattern or of ours. */
 static void pattern_sector(const struct pattern *p, uint64_t sector,
 			   uint8_t out[SECTOR])
 {
 	uint64_t v = sector;
 	size_t i;
-	int n;
 
 	if (p->written) {
-		n = snprintf((char *)out, SECTOR,
-			     "nvme-example LBA %016" PRIu64 " seed %08" PRIx32 " ",
-			     sector, p->seed);
-		for (i = (size_t)n; i < SECTOR; i++)
+		i = (size_t)snprintf((char *)out, SECTOR,
+				     "nvme-example LBA %016" PRIu64 " seed %08" PRIx32 " ",
+				     sector, p->seed);
+		for (; i < SECTOR; i++)
 			out[i] = (uint8_t)(p->seed + sector * 7 + i);
 		return;
 	}
@@ -843,7 +782,7 @@ static void fill_pattern(const struct nvme_ctrl *c, const struct pattern *p,
 		pattern_sector(p, lba * spb + i, data + i * SECTOR);
 }
 
-/* True when all nblocks hold the pattern; else the first bad byte. */
+/* True when all nblocks hold the pattern; else *m has the first bad byte. */
 static bool check_blocks(const struct nvme_ctrl *c, const struct pattern *p,
 			 const uint8_t *data, uint64_t lba, uint64_t nblocks,
 			 struct mismatch *m)
@@ -860,10 +799,8 @@ static bool check_blocks(const struct nvme_ctrl *c, const struct pattern *p,
 			continue;
 		for (j = 0; got[j] == want[j]; j++)
 			;
-		m->lba = lba + i / spb;
-		m->offset = (size_t)(i % spb) * SECTOR + j;
-		m->expected = want[j];
-		m->found = got[j];
+		*m = (struct mismatch){ lba + i / spb, i % spb * SECTOR + j,
+					want[j], got[j] };
 		return false;
 	}
 	return true;
@@ -891,51 +828,42 @@ static void hexdump(const uint8_t *p, size_t len)
 	}
 }
 
-/* ---- commands -------------------------------------------------------- */
+/* ---- commands ------------------------------------------------------------- */
 
 struct options {
 	char bdf[NIO_BDF_LEN];
 	bool quiet, random;
-	unsigned int given;		/* OPT_* seen on the command line */
 	uint64_t lba, blocks;		/* read, write-read */
-	uint64_t lbas, io_size, seed;
+	uint64_t lbas, io_size, seed;	/* lbas 0: the whole namespace */
 	unsigned int qd;
 	double seconds;
-};
-
-enum {
-	OPT_LBAS = 1 << 0, OPT_IO_SIZE = 1 << 1, OPT_RANDOM = 1 << 2,
-	OPT_SEED = 1 << 3, OPT_QD = 1 << 4, OPT_SECONDS = 1 << 5,
-	OPT_LBA = 1 << 6, OPT_BLOCKS = 1 << 7,
 };
 
 static int cmd_identify(struct nvme_ctrl *c, const struct options *o)
 {
 	const char *kind = nio_device_path(c->dev) == NIO_PATH_IOMMU_CDEV ?
-			   "IOVA" : "physical";
+			   "IOVA" : "physical address";
 	uint32_t vs = reg_read32(c, REG_VS);
 	char size[32];
 
-	(void)o;
-	printf("nvme: path %s (%s)\n", nio_path_name(nio_device_path(c->dev)),
-	       nio_device_why(c->dev));
+	if (o->quiet)	/* else ctrl_open() said it */
+		printf("nvme: path %s\n", nio_device_why(c->dev));
 	printf("nvme: serial %s, model %s, firmware %s, NVMe %u.%u\n",
-	       c->serial, c->model, c->firmware, vs >> 16, (vs >> 8) & 0xff);
+	       c->serial, c->model, c->firmware, vs >> 16, vs >> 8 & 0xff);
 	printf("nvme: namespace 1: %" PRIu64 " blocks of %u bytes (%s)\n",
 	       c->ns_blocks, c->block_size,
 	       human(c->ns_blocks * c->block_size, size));
-	printf("nvme: MDTS %u (%s), so at most %s per command here (one PRP list page)\n",
-	       c->mdts, c->mdts ? "2^n pages" : "no limit",
-	       human(c->max_io, size));
+	printf("nvme: MDTS %u: at most %s per command here (MDTS and one PRP list page)\n",
+	       c->mdts, human(c->max_io, size));
 	printf("nvme: admin SQ at 0x%" PRIx64 " (%s), %u entries of 64 bytes\n",
 	       c->admin.sq_addr, kind, c->admin.depth);
 	printf("nvme: admin CQ at 0x%" PRIx64 " (%s), %u entries of 16 bytes\n",
 	       c->admin.cq_addr, kind, c->admin.depth);
-	info(c, "I/O SQ 1 at 0x%" PRIx64 ", CQ 1 at 0x%" PRIx64 " (polled, no interrupts)",
+	info(c, "I/O SQ 1 at 0x%" PRIx64 ", I/O CQ 1 at 0x%" PRIx64 ", polled (no interrupts)",
 	     c->io.sq_addr, c->io.cq_addr);
-	info(c, "CAP 0x%016" PRIx64 ": MQES %u, doorbell stride %u bytes, ready timeout %u ms; %u I/O queue pair(s) granted",
+	info(c, "CAP 0x%016" PRIx64 ": queues of up to %u entries, doorbell stride %u bytes, ready within %u ms",
 	     c->cap, CAP_MQES(c->cap) + 1, 4u << CAP_DSTRD(c->cap),
-	     CAP_TO(c->cap) * 500, c->queues_granted);
+	     CAP_TO(c->cap) * 500);
 	return 0;
 }
 
@@ -949,8 +877,8 @@ static int cmd_read(struct nvme_ctrl *c, const struct options *o)
 	char size[32];
 	int ret;
 
-	if (o->lba >= c->ns_blocks || o->blocks > c->ns_blocks - o->lba ||
-	    !o->blocks) {
+	if (!o->blocks || o->lba >= c->ns_blocks ||
+	    o->blocks > c->ns_blocks - o->lba) {
 		fprintf(stderr, "nvme-example: read: LBA %" PRIu64 " + %" PRIu64 " blocks is outside namespace 1 (%" PRIu64 " blocks)\n",
 			o->lba, o->blocks, c->ns_blocks);
 		return EXIT_USAGE;
@@ -966,246 +894,237 @@ static int cmd_read(struct nvme_ctrl *c, const struct options *o)
 		printf("LBA %" PRIu64 ":\n", o->lba + i);
 		hexdump(blk, c->block_size < 64 ? c->block_size : 64);
 	}
-	if (!ret)
-		printf("nvme: read %" PRIu64 " blocks (%s) at LBA %" PRIu64 ": %" PRIu64 " hold the disk pattern\n",
-		       o->blocks, human(o->blocks * c->block_size, size), o->lba,
-		       same);
-	nio_dma_free(c->ctx, buf);
-	return ret ? EXIT_DEVICE : 0;
-}
-
-/* Reads verified against the disk pattern, qd at a time, in any order. */
-struct stream {
-	struct nvme_ctrl *c;
-	struct nio_dma *buf;		/* qd slots of slot_bytes */
-	size_t slot_bytes;
-	unsigned int qd, inflight;
-	uint64_t lba[MAX_DEPTH];
-	uint32_t nblocks[MAX_DEPTH];
-};
-
-static int stream_open(struct stream *s, struct nvme_ctrl *c, unsigned int qd,
-		       uint64_t io_size)
-{
-	*s = (struct stream){ .c = c, .qd = qd };
-	s->slot_bytes = (io_size + NVME_PAGE - 1) / NVME_PAGE * NVME_PAGE;
-	return dma_alloc(c, qd * s->slot_bytes, 0, "the I/O buffers", &s->buf);
-}
-
-static int stream_submit(struct stream *s, unsigned int slot, uint64_t lba,
-			 uint32_t nblocks)
-{
-	int ret = submit_rw(s->c, NVM_READ, (uint16_t)slot, s->buf,
-			    slot * s->slot_bytes, lba, nblocks);
-
-	if (!ret) {
-		s->lba[slot] = lba;
-		s->nblocks[slot] = nblocks;
-		s->inflight++;
-	}
-	return ret;
-}
-
-/* Wait for one read; false in *ok when its data is not the pattern. */
-static int stream_reap(struct stream *s, unsigned int *slot, bool *ok,
-		       struct mismatch *m)
-{
-	struct pattern disk = { .written = false };
-	int ret = reap_io(s->c, slot);
-
-	s->inflight--;
 	if (ret)
-		return ret;
-	*ok = check_blocks(s->c, &disk,
-			   (uint8_t *)s->buf->vaddr + *slot * s->slot_bytes,
-			   s->lba[*slot], s->nblocks[*slot], m);
+		return EXIT_DEVICE;	/* buf: see cmd_write_read() */
+	printf("nvme: read %" PRIu64 " blocks (%s) at LBA %" PRIu64 ", %" PRIu64 " of them hold the disk pattern\n",
+	       o->blocks, human(o->blocks * c->block_size, size), o->lba,
+	       same);
+	nio_dma_free(c->ctx, buf);
 	return 0;
 }
 
 /*
- * Let outstanding reads finish before their buffer goes away. If the
- * controller hung, keep the buffer: nio_ctx_free() releases it once the
- * controller is stopped.
+ * Reads kept qd deep, each checked against the disk pattern when it
+ * completes; next() picks the LBA of the next read, false when done.
  */
-static void stream_close(struct stream *s)
-{
-	unsigned int slot;
+struct reader {
+	struct nvme_ctrl *c;
+	unsigned int qd;
+	uint64_t per_io, nlbas;		/* blocks per read, area read */
+	bool (*next)(struct reader *r, uint64_t *lba);
+	uint64_t *order, pos, nreads;	/* verify */
+	uint64_t rng, npos, align;	/* randread */
+	double end;
+	struct nio_dma *buf;		/* qd slots of slot_bytes */
+	size_t slot_bytes;
+	uint64_t lba[MAX_DEPTH];
+	uint64_t ios, blocks, bad;	/* results */
+	struct mismatch first;
+};
 
-	while (s->inflight) {
-		s->inflight--;
-		if (reap_io(s->c, &slot) == -ETIMEDOUT)
-			return;
-	}
-	nio_dma_free(s->c->ctx, s->buf);
+static bool next_in_order(struct reader *r, uint64_t *lba)
+{
+	if (r->pos == r->nreads)
+		return false;
+	*lba = (r->order ? r->order[r->pos] : r->pos) * r->per_io;
+	r->pos++;
+	return true;
 }
 
-/* Read chunk number `chunk` of [0, nlbas), the last one maybe shorter. */
-static int submit_chunk(struct stream *s, unsigned int slot, uint64_t chunk,
-			uint64_t per_io, uint64_t nlbas)
+static bool next_random_until_end(struct reader *r, uint64_t *lba)
 {
-	uint64_t lba = chunk * per_io;
+	*lba = rng_next(&r->rng) % r->npos * r->align;
+	return now_s() < r->end;
+}
 
-	return stream_submit(s, slot, lba, (uint32_t)(nlbas - lba < per_io ?
-						      nlbas - lba : per_io));
+static uint32_t blocks_at(const struct reader *r, uint64_t lba)
+{
+	return (uint32_t)(r->nlbas - lba < r->per_io ? r->nlbas - lba :
+						       r->per_io);
+}
+
+/* 1: a read is queued in slot, 0: nothing left to read, < 0: error. */
+static int reader_submit(struct reader *r, unsigned int slot)
+{
+	int ret;
+
+	if (!r->next(r, &r->lba[slot]))
+		return 0;
+	ret = submit_rw(r->c, NVM_READ, (uint16_t)slot, r->buf,
+			slot * r->slot_bytes, r->lba[slot],
+			blocks_at(r, r->lba[slot]));
+	return ret ? ret : 1;
+}
+
+static int run_reads(struct reader *r, bool stop_on_mismatch)
+{
+	struct pattern disk = { .written = false };
+	unsigned int slot, inflight = 0;
+	struct mismatch m;
+	bool hung;
+	uint32_t n;
+	int ret;
+
+	r->slot_bytes = (r->per_io * r->c->block_size + NVME_PAGE - 1) /
+			NVME_PAGE * NVME_PAGE;
+	ret = dma_alloc(r->c, r->qd * r->slot_bytes, 0, "the read buffers",
+			&r->buf);
+	for (slot = 0; !ret && slot < r->qd; slot++) {
+		ret = reader_submit(r, slot);
+		inflight += ret > 0;
+		ret = ret > 0 ? 0 : ret;
+	}
+	while (ret >= 0 && inflight) {
+		inflight--;
+		ret = reap_io(r->c, &slot);
+		if (ret)
+			break;
+		n = blocks_at(r, r->lba[slot]);
+		r->ios++;
+		if (check_blocks(r->c, &disk, (uint8_t *)r->buf->vaddr +
+				 slot * r->slot_bytes, r->lba[slot], n, &m))
+			r->blocks += n;
+		else if (!r->bad++)
+			r->first = m;
+		if (r->bad && stop_on_mismatch)
+			break;
+		ret = reader_submit(r, slot);
+		inflight += ret > 0;
+	}
+	/*
+	 * Let the reads in flight land before their buffer goes away. If
+	 * the controller hung, keep the buffer: nio_ctx_free() frees it
+	 * after ctrl_close() has stopped the controller.
+	 */
+	for (hung = ret == -ETIMEDOUT; inflight && !hung; inflight--)
+		hung = reap_io(r->c, &slot) == -ETIMEDOUT;
+	if (!hung && r->buf)
+		nio_dma_free(r->c->ctx, r->buf);
+	return ret < 0 ? ret : 0;
 }
 
 static int check_io_size(const struct nvme_ctrl *c, uint64_t io_size)
 {
-	if (io_size && io_size % c->block_size == 0 && io_size <= c->max_io)
+	if (io_size && io_size % c->block_size == 0 && io_size <= c->max_io &&
+	    io_size / c->block_size <= c->ns_blocks)
 		return 0;
-	fprintf(stderr, "nvme-example: --io-size %" PRIu64 " must be a multiple of the %u-byte block size, at most %zu bytes\n",
+	fprintf(stderr, "nvme-example: --io-size %" PRIu64 ": must be a multiple of the %u-byte block size, at most %zu bytes\n",
 		io_size, c->block_size, c->max_io);
 	return EXIT_USAGE;
 }
 
+static unsigned int cap_qd(const struct nvme_ctrl *c, unsigned int qd)
+{
+	if (qd < c->io.depth)
+		return qd;
+	info(c, "queue depth capped at %u: one slot of the %u-entry queue stays empty",
+	     c->io.depth - 1, c->io.depth);
+	return c->io.depth - 1u;
+}
+
 static int cmd_verify(struct nvme_ctrl *c, const struct options *o)
 {
-	uint64_t nlbas = o->given & OPT_LBAS ? o->lbas : c->ns_blocks;
-	uint64_t per_io = o->io_size / c->block_size, nios, next, i, done = 0;
-	uint64_t rng = o->seed, *order = NULL;
-	unsigned int slot, qd = o->qd < c->io.depth - 1u ? o->qd :
-						       c->io.depth - 1u;
-	struct stream s;
-	struct mismatch m;
-	double start;
+	struct reader r = { .c = c, .next = next_in_order, .rng = o->seed };
+	uint64_t i, j, t;
 	char size[32];
-	bool ok = true;
+	double start;
 	int ret;
 
 	ret = check_io_size(c, o->io_size);
 	if (ret)
 		return ret;
-	if (!nlbas || nlbas > c->ns_blocks) {
-		fprintf(stderr, "nvme-example: --lbas must be 1..%" PRIu64 "\n",
+	r.nlbas = o->lbas ? o->lbas : c->ns_blocks;
+	if (r.nlbas > c->ns_blocks) {
+		fprintf(stderr, "nvme-example: --lbas: namespace 1 has only %" PRIu64 " blocks\n",
 			c->ns_blocks);
 		return EXIT_USAGE;
 	}
-	nios = (nlbas + per_io - 1) / per_io;
-	order = malloc(nios * sizeof(*order));
-	if (!order) {
-		drv_fail(ENOMEM, "out of memory");
-		return EXIT_DEVICE;
-	}
-	for (i = 0; i < nios; i++)
-		order[i] = i;
-	for (i = nios - 1; o->random && i > 0; i--) {	/* Fisher-Yates */
-		uint64_t j = rng_next(&rng) % (i + 1), t = order[i];
-
-		order[i] = order[j];
-		order[j] = t;
-	}
-	if (stream_open(&s, c, qd, o->io_size)) {
-		free(order);
-		return EXIT_DEVICE;
+	r.qd = cap_qd(c, o->qd);
+	r.per_io = o->io_size / c->block_size;
+	r.nreads = (r.nlbas + r.per_io - 1) / r.per_io;
+	if (o->random) {	/* every read once, in a shuffled order */
+		r.order = malloc(r.nreads * sizeof(*r.order));
+		if (!r.order) {
+			drv_fail(ENOMEM, "out of memory");
+			return EXIT_DEVICE;
+		}
+		for (i = 0; i < r.nreads; i++)
+			r.order[i] = i;
+		for (i = r.nreads - 1; i > 0; i--) {
+			j = rng_next(&r.rng) % (i + 1);
+			t = r.order[i];
+			r.order[i] = r.order[j];
+			r.order[j] = t;
+		}
 	}
 	info(c, "verifying %" PRIu64 " blocks in %" PRIu64 " reads of up to %s, %s order, queue depth %u",
-	     nlbas, nios, human(o->io_size, size),
-	     o->random ? "random" : "sequential", qd);
+	     r.nlbas, r.nreads, human(o->io_size, size),
+	     o->random ? "random" : "sequential", r.qd);
 	start = now_s();
-	for (next = 0; !ret && next < qd && next < nios; next++)
-		ret = submit_chunk(&s, (unsigned int)next, order[next], per_io,
-				   nlbas);
-	while (!ret && s.inflight) {
-		ret = stream_reap(&s, &slot, &ok, &m);
-		if (ret || !ok)
-			break;
-		done += s.nblocks[slot];
-		if (next < nios)
-			ret = submit_chunk(&s, slot, order[next++], per_io,
-					   nlbas);
-	}
-	stream_close(&s);
-	free(order);
+	ret = run_reads(&r, true);
+	free(r.order);
 	if (ret)
 		return EXIT_DEVICE;
-	if (!ok) {
-		report_mismatch(&m, "the disk pattern");
+	if (r.bad) {
+		report_mismatch(&r.first, "the disk pattern");
 		printf("nvme: %" PRIu64 " blocks verified before the mismatch\n",
-		       done);
+		       r.blocks);
 		return EXIT_MISMATCH;
 	}
 	printf("nvme: verified %" PRIu64 " blocks (%s) against the disk pattern in %.2f s\n",
-	       done, human(done * c->block_size, size), now_s() - start);
+	       r.blocks, human(r.blocks * c->block_size, size), now_s() - start);
 	return 0;
 }
 
 static int cmd_randread(struct nvme_ctrl *c, const struct options *o)
 {
-	uint64_t per_io = o->io_size / c->block_size, rng = o->seed;
-	uint64_t align = c->block_size < NVME_PAGE ? NVME_PAGE / c->block_size
-						   : 1;
-	uint64_t npos, ios = 0, bad = 0;
-	unsigned int slot, qd = o->qd;
-	double start, end, elapsed;
-	struct mismatch m;
-	struct stream s;
-	int ret = 0;
-	bool ok;
+	struct reader r = { .c = c, .next = next_random_until_end,
+			    .rng = o->seed, .nlbas = c->ns_blocks };
+	char size[32];
+	double start;
+	int ret;
 
 	ret = check_io_size(c, o->io_size);
 	if (ret)
 		return ret;
-	if (qd > c->io.depth - 1u) {
-		qd = c->io.depth - 1u;	/* one SQ slot always stays empty */
-		info(c, "queue depth capped at %u by the queue size", qd);
-	}
-	if (per_io > c->ns_blocks) {
-		fprintf(stderr, "nvme-example: --io-size is larger than namespace 1\n");
-		return EXIT_USAGE;
-	}
-	npos = (c->ns_blocks - per_io) / align + 1;
-	if (stream_open(&s, c, qd, o->io_size))
-		return EXIT_DEVICE;
-	info(c, "random %s reads at queue depth %u for %.1f s",
-	     human(o->io_size, (char[32]){ 0 }), qd, o->seconds);
+	r.qd = cap_qd(c, o->qd);
+	r.per_io = o->io_size / c->block_size;
+	/* Reads start on 4 KiB boundaries and stay inside the namespace. */
+	r.align = c->block_size < NVME_PAGE ? NVME_PAGE / c->block_size : 1;
+	r.npos = (c->ns_blocks - r.per_io) / r.align + 1;
+	info(c, "random %s reads at queue depth %u for %.1f s, each checked",
+	     human(o->io_size, size), r.qd, o->seconds);
 	start = now_s();
-	end = start + o->seconds;
-	for (slot = 0; !ret && slot < qd; slot++)
-		ret = stream_submit(&s, slot, rng_next(&rng) % npos * align,
-				    (uint32_t)per_io);
-	while (!ret && s.inflight) {
-		ret = stream_reap(&s, &slot, &ok, &m);
-		if (ret)
-			break;
-		ios++;
-		if (!ok && bad++ < 5)
-			report_mismatch(&m, "the disk pattern");
-		if (now_s() < end)
-			ret = stream_submit(&s, slot,
-					    rng_next(&rng) % npos * align,
-					    (uint32_t)per_io);
-	}
-	elapsed = now_s() - start;
-	stream_close(&s);
+	r.end = start + o->seconds;
+	ret = run_reads(&r, false);
 	if (ret)
 		return EXIT_DEVICE;
+	start = now_s() - start;
 	printf("iops=%.0f qd=%u seconds=%.2f ios=%" PRIu64 "\n",
-	       ios / elapsed, qd, elapsed, ios);
-	if (bad) {
+	       r.ios / start, r.qd, start, r.ios);
+	if (r.bad) {
+		report_mismatch(&r.first, "the disk pattern");
 		fprintf(stderr, "nvme-example: %" PRIu64 " of %" PRIu64 " reads did not hold the disk pattern\n",
-			bad, ios);
+			r.bad, r.ios);
 		return EXIT_MISMATCH;
 	}
-	info(c, "all %" PRIu64 " reads held the disk pattern", ios);
+	info(c, "all %" PRIu64 " reads held the disk pattern", r.ios);
 	return 0;
 }
 
-/* Write the pattern from wbuf, read it back into rbuf and compare. */
+/* Write our pattern from wbuf, read it back into rbuf and compare. */
 static int write_read_back(struct nvme_ctrl *c, const struct pattern *p,
 			   const struct nio_dma *wbuf,
 			   const struct nio_dma *rbuf, uint64_t lba,
 			   uint64_t nblocks)
 {
 	struct mismatch m;
-	int ret;
 
 	fill_pattern(c, p, wbuf->vaddr, lba, nblocks);
-	ret = rw_sync(c, NVM_WRITE, wbuf, lba, nblocks);
-	if (ret)
+	if (rw_sync(c, NVM_WRITE, wbuf, lba, nblocks))
 		return EXIT_DEVICE;
 	memset(rbuf->vaddr, 0, nblocks * c->block_size);
-	ret = rw_sync(c, NVM_READ, rbuf, lba, nblocks);
-	if (ret)
+	if (rw_sync(c, NVM_READ, rbuf, lba, nblocks))
 		return EXIT_DEVICE;
 	if (!check_blocks(c, p, rbuf->vaddr, lba, nblocks, &m)) {
 		report_mismatch(&m, "the pattern just written");
@@ -1215,129 +1134,140 @@ static int write_read_back(struct nvme_ctrl *c, const struct pattern *p,
 }
 
 /*
- * Caller memory whose pages are physically scattered: each page is
- * faulted in with a fresh spacer page faulted between it and the next, so
- * the page allocator cannot hand out neighbours in order.
+ * Caller memory whose pages are physically scattered: each page is faulted
+ * in with a fresh spacer page faulted after it, so the page allocator
+ * cannot hand out neighbours in order. The spacers are freed at once.
  */
-static uint8_t *scattered_alloc(void *spacers[SCATTER_PAGES])
+static uint8_t *scattered_alloc(size_t len)
 {
-	size_t len = SCATTER_PAGES * NVME_PAGE, i;
 	uint8_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *spacers[SCATTER_PAGES];
+	size_t i;
 
 	if (mem == MAP_FAILED)
 		return NULL;
-	for (i = 0; i < SCATTER_PAGES; i++) {
+	for (i = 0; i < len / NVME_PAGE; i++) {
 		mem[i * NVME_PAGE] = 1;
 		spacers[i] = mmap(NULL, NVME_PAGE, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
 				  -1, 0);
 	}
+	while (i--)
+		if (spacers[i] != MAP_FAILED)
+			munmap(spacers[i], NVME_PAGE);
 	return mem;
 }
 
 static int scattered_round_trip(struct nvme_ctrl *c, const struct pattern *p,
 				uint64_t lba)
 {
-	uint64_t nblocks = SCATTER_PAGES * NVME_PAGE / c->block_size;
-	void *spacers[SCATTER_PAGES] = { NULL };
-	struct nio_dma *dma = NULL;
+	size_t len = SCATTER_PAGES * NVME_PAGE, i;
+	struct nio_dma *dma;
 	uint8_t *mem;
-	size_t i;
 	int ret;
 
-	mem = scattered_alloc(spacers);
+	mem = scattered_alloc(len);
 	if (!mem) {
-		drv_fail(ENOMEM, "mmap of the scattered buffer failed");
+		drv_fail(ENOMEM, "mmap of %zu bytes failed", len);
 		return EXIT_DEVICE;
 	}
-	ret = nio_dma_map(c->ctx, mem, SCATTER_PAGES * NVME_PAGE, 0, &dma);
+	ret = nio_dma_map(c->ctx, mem, len, 0, &dma);
 	if (ret) {
 		lib_fail(ret, "mapping the scattered buffer");
-		ret = EXIT_DEVICE;
-		goto out;
+		munmap(mem, len);
+		return EXIT_DEVICE;
 	}
-	printf("nvme: scattered buffer: %u KiB of caller memory in %zu segment(s) for the device\n",
-	       SCATTER_PAGES * NVME_PAGE / 1024, dma->nsegs);
-	for (i = 0; i < dma->nsegs && !c->quiet; i++)
-		printf("nvme:   segment %zu: offset 0x%05zx -> 0x%" PRIx64 ", %" PRIu64 " bytes\n",
-		       i, dma->segs[i].offset, dma->segs[i].addr,
-		       dma->segs[i].len);
-	if (dma->nsegs < 2)
-		info(c, "(contiguous after all: the PRP list still names every page)");
-	/* The same buffer is the source of the write and the target of the
-	 * read, so both directions go through the scattered PRP list. */
-	ret = write_read_back(c, p, dma, dma, lba, nblocks);
+	printf("nvme: scattered buffer: %zu KiB of caller memory, %zu segment(s) for the device\n",
+	       len >> 10, dma->nsegs);
+	for (i = 0; i < dma->nsegs && !c->quiet; i++)	/* 3 per line */
+		printf("%s0x%05zx -> 0x%-9" PRIx64 "%3" PRIu64 "K%s",
+		       i % 3 ? "   " : "nvme:   ", dma->segs[i].offset,
+		       dma->segs[i].addr, dma->segs[i].len >> 10,
+		       i % 3 == 2 || i + 1 == dma->nsegs ? "\n" : "");
+	/*
+	 * The write's source and the read's target: both directions go
+	 * through a PRP list of non-adjacent pages.
+	 */
+	ret = write_read_back(c, p, dma, dma, lba, len / c->block_size);
 	if (!ret)
-		printf("nvme: wrote and read back %" PRIu64 " blocks at LBA %" PRIu64 " through it (PRP1 + a list of %u entries)\n",
-		       nblocks, lba, SCATTER_PAGES - 1);
-	if (nio_dma_free(c->ctx, dma) && !ret) {
+		printf("nvme: wrote and read back %zu blocks at LBA %" PRIu64 " through it in one command (PRP1 + a list of %zu entries)\n",
+		       len / c->block_size, lba, len / NVME_PAGE - 1);
+	if (ret == EXIT_DEVICE)		/* see cmd_write_read() */
+		return ret;
+	if (nio_dma_free(c->ctx, dma)) {
 		lib_fail(-EIO, "unmapping the scattered buffer");
 		ret = EXIT_DEVICE;
 	}
-out:
-	for (i = 0; i < SCATTER_PAGES; i++)
-		if (spacers[i] && spacers[i] != MAP_FAILED)
-			munmap(spacers[i], NVME_PAGE);
-	munmap(mem, SCATTER_PAGES * NVME_PAGE);
+	munmap(mem, len);
 	return ret;
 }
 
 static int cmd_write_read(struct nvme_ctrl *c, const struct options *o)
 {
-	struct pattern p = { .written = true };
-	uint64_t scatter_blocks = SCATTER_PAGES * NVME_PAGE / c->block_size;
+	struct pattern p = { .written = true, .seed = (uint32_t)o->seed };
+	struct pattern disk = { .written = false };
+	uint64_t scatter = SCATTER_PAGES * NVME_PAGE / c->block_size;
+	size_t bytes = (o->blocks + scatter) * c->block_size;
 	struct nio_dma *wbuf = NULL, *rbuf = NULL;
-	size_t bytes = o->blocks * c->block_size;
 	char size[32];
 	int ret;
 
-	p.seed = o->given & OPT_SEED ? (uint32_t)o->seed :
-		 (uint32_t)(time(NULL) ^ getpid() << 16);
 	if (!o->blocks || o->lba >= c->ns_blocks ||
-	    c->ns_blocks - o->lba < o->blocks + scatter_blocks) {
-		fprintf(stderr, "nvme-example: write-read: LBA %" PRIu64 " + %" PRIu64 " blocks + %" PRIu64 " for the scattered test is outside namespace 1 (%" PRIu64 " blocks)\n",
-			o->lba, o->blocks, scatter_blocks, c->ns_blocks);
+	    c->ns_blocks - o->lba < o->blocks + scatter) {
+		fprintf(stderr, "nvme-example: write-read: LBA %" PRIu64 " + %" PRIu64 " blocks + %" PRIu64 " for the scattered buffer is outside namespace 1 (%" PRIu64 " blocks)\n",
+			o->lba, o->blocks, scatter, c->ns_blocks);
 		return EXIT_USAGE;
 	}
+	ret = EXIT_DEVICE;
 	if (dma_alloc(c, bytes, 0, "the write buffer", &wbuf) ||
-	    dma_alloc(c, bytes, 0, "the read buffer", &rbuf)) {
-		ret = EXIT_DEVICE;
+	    dma_alloc(c, bytes, 0, "the read buffer", &rbuf))
 		goto out;
-	}
 	info(c, "writing %" PRIu64 " blocks at LBA %" PRIu64 " with seed 0x%08x, reading them back into another buffer",
 	     o->blocks, o->lba, p.seed);
 	ret = write_read_back(c, &p, wbuf, rbuf, o->lba, o->blocks);
 	if (ret)
 		goto out;
 	printf("nvme: wrote and read back %" PRIu64 " blocks (%s) at LBA %" PRIu64 ": identical (seed 0x%08x)\n",
-	       o->blocks, human(bytes, size), o->lba, p.seed);
+	       o->blocks, human(o->blocks * c->block_size, size), o->lba,
+	       p.seed);
 	ret = scattered_round_trip(c, &p, o->lba + o->blocks);
+	/* Put lab/make-disk's pattern back: verify passes again this boot. */
+	if (!ret)
+		ret = write_read_back(c, &disk, wbuf, rbuf, o->lba,
+				      o->blocks + scatter);
+	if (!ret)
+		info(c, "restored the disk pattern on LBA %" PRIu64 "..%" PRIu64,
+		     o->lba, o->lba + o->blocks + scatter - 1);
 out:
-	nio_dma_free(c->ctx, rbuf);
-	nio_dma_free(c->ctx, wbuf);
+	/*
+	 * After a device error the controller may still write to the
+	 * buffers: nio_ctx_free() frees them once ctrl_close() stopped it.
+	 */
+	if (ret != EXIT_DEVICE) {
+		nio_dma_free(c->ctx, rbuf);
+		nio_dma_free(c->ctx, wbuf);
+	}
 	return ret;
 }
 
-/* ---- command line ---------------------------------------------------- */
+/* ---- command line --------------------------------------------------------- */
 
 struct command {
 	const char *name;
 	int nargs;
-	unsigned int opts;		/* OPT_* the command takes */
+	const char *opts;	/* short codes of the options it takes */
 	int (*run)(struct nvme_ctrl *c, const struct options *o);
-	unsigned int qd;		/* defaults */
+	unsigned int qd;	/* defaults */
 	uint64_t io_size;
 };
 
 static const struct command commands[] = {
-	{ "identify", 0, 0, cmd_identify },
-	{ "read", 2, 0, cmd_read },
-	{ "verify", 0, OPT_LBAS | OPT_IO_SIZE | OPT_RANDOM | OPT_SEED | OPT_QD,
-	  cmd_verify, 4, 4096 },
-	{ "write-read", 0, OPT_LBA | OPT_BLOCKS | OPT_SEED, cmd_write_read },
-	{ "randread", 0, OPT_QD | OPT_SECONDS | OPT_IO_SIZE | OPT_SEED,
-	  cmd_randread, 1, 4096 },
+	{ "identify", 0, "", cmd_identify },
+	{ "read", 2, "", cmd_read },
+	{ "verify", 0, "nirsd", cmd_verify, 4, 4096 },
+	{ "write-read", 0, "lcs", cmd_write_read },
+	{ "randread", 0, "dSis", cmd_randread, 1, 4096 },
 };
 
 static void usage(FILE *f)
@@ -1352,24 +1282,26 @@ static void usage(FILE *f)
 	      "                      admin queue addresses\n"
 	      "  read LBA COUNT      read COUNT blocks at LBA, hexdump 64 bytes of each\n"
 	      "  verify [--lbas N] [--io-size BYTES] [--qd N] [--random] [--seed S]\n"
-	      "                      read N blocks (default: all) from LBA 0 and check\n"
-	      "                      lab/make-disk's pattern (io-size 4K, qd 4)\n"
+	      "                      read N blocks from LBA 0 (default: all; 4 KiB reads,\n"
+	      "                      qd 4) and check the pattern of lab/make-disk\n"
 	      "  write-read [--lba L] [--blocks N] [--seed S]\n"
 	      "                      write a new pattern at L (default 1024, 64 blocks),\n"
 	      "                      read it back and compare; then the same through\n"
-	      "                      64 KiB of physically scattered caller memory\n"
+	      "                      64 KiB of physically scattered caller memory;\n"
+	      "                      then put the disk pattern back\n"
 	      "  randread [--qd N] [--seconds S] [--io-size BYTES] [--seed S]\n"
 	      "                      random 4 KiB-aligned reads (default qd 1, 5 s,\n"
 	      "                      4 KiB), each checked against the disk pattern;\n"
 	      "                      prints iops=<n> qd=<n> seconds=<f> ios=<n>\n"
 	      "\n"
 	      "Options:\n"
-	      "  --bdf BDF           controller to use (default: the first PCI device\n"
-	      "                      of class 0x010802); it must be bound to vfio-pci\n"
+	      "  --bdf BDF           controller (default: the first PCI device of class\n"
+	      "                      0x010802); it must be bound to vfio-pci\n"
 	      "  --quiet             print only the essential lines\n"
 	      "  -h, --help          this help\n"
-	      "Sizes take K and M suffixes (KiB, MiB). Queue depth is 1..64, capped\n"
-	      "by the queue size; I/O size by MDTS and one PRP list page.\n"
+	      "Sizes take K and M suffixes. The queue depth is 1..64, capped by the\n"
+	      "queue size; the I/O size by MDTS and one PRP list page. The default\n"
+	      "seed is 1, except for write-read, which picks a new one each run.\n"
 	      "\n"
 	      "Exit status: 0 success, 1 data mismatch, 2 usage error, 3 device or\n"
 	      "library error.\n", f);
@@ -1384,76 +1316,24 @@ static bool parse_u64(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 0);
 	if (errno || end == s || *s == '-')
 		return false;
-	if (*end == 'k' || *end == 'K')
-		v <<= 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		v <<= 20, end++;
+	if (*end && strchr("kKmM", *end))
+		v <<= tolower(*end++) == 'k' ? 10 : 20;
 	if (*end || v >> 50)
 		return false;
 	*out = v;
 	return true;
 }
 
-static int bad_value(const char *opt, const char *val)
+static int usage_error(const char *fmt, const char *what)
 {
-	fprintf(stderr, "nvme-example: bad value '%s' for %s (--help for usage)\n",
-		val, opt);
+	fputs("nvme-example: ", stderr);
+	fprintf(stderr, fmt, what);
+	fputs(" (--help for usage)\n", stderr);
 	return EXIT_USAGE;
 }
 
-static int parse_option(int opt, const char *name, const char *arg,
-			struct options *o)
-{
-	uint64_t v = 0;
-	char *end;
-	int ret;
-
-	switch (opt) {
-	case 'b':
-		ret = nio_bdf_normalize(arg, o->bdf);
-		if (ret)
-			lib_fail(ret, "--bdf %s", arg);
-		return ret ? EXIT_USAGE : 0;
-	case 'q':
-		o->quiet = true;
-		return 0;
-	case 'r':
-		o->random = true;
-		return 0;
-	case 'S':
-		o->seconds = strtod(arg, &end);
-		return *end || !(o->seconds > 0) ? bad_value(name, arg) : 0;
-	}
-	if (!parse_u64(arg, &v))
-		return bad_value(name, arg);
-	switch (opt) {
-	case 'n':
-		o->lbas = v;
-		break;
-	case 'i':
-		o->io_size = v;
-		break;
-	case 's':
-		o->seed = v;
-		break;
-	case 'd':
-		if (v < 1 || v > MAX_DEPTH)
-			return bad_value(name, arg);
-		o->qd = (unsigned int)v;
-		break;
-	case 'l':
-		o->lba = v;
-		break;
-	case 'c':
-		o->blocks = v;
-		break;
-	}
-	return 0;
-}
-
-/* Fill o and return the command; *status is non-zero when we must stop. */
-static const struct command *parse_args(int argc, char **argv,
-					struct options *o, int *status)
+static int parse_args(int argc, char **argv, struct options *o,
+		      const struct command **cmd)
 {
 	static const struct option longopts[] = {
 		{ "bdf", required_argument, NULL, 'b' },
@@ -1469,59 +1349,85 @@ static const struct command *parse_args(int argc, char **argv,
 		{ "blocks", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char bits[] = "nirsdSlc";	/* order of OPT_* */
-	const struct command *cmd = NULL;
-	int opt, idx, nargs;
+	char seen[32] = "", *end;
+	uint64_t v = 0;
 	size_t i;
+	int opt;
 
-	while ((opt = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			usage(stdout);
-			*status = -1;
-			return NULL;
+			exit(0);
 		}
-		if (opt == '?') {
-			*status = EXIT_USAGE;
-			return NULL;
+		if (opt == '?')
+			return EXIT_USAGE;
+		if (!strchr(seen, opt) && strlen(seen) < sizeof(seen) - 1)
+			seen[strlen(seen)] = (char)opt;
+		if (strchr("nisdlc", opt) && !parse_u64(optarg, &v))
+			return usage_error("bad number '%s'", optarg);
+		switch (opt) {
+		case 'b':
+			if (nio_bdf_normalize(optarg, o->bdf))
+				return usage_error("--bdf: %s", nio_errmsg());
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'r':
+			o->random = true;
+			break;
+		case 'n':
+			o->lbas = v;
+			break;
+		case 'i':
+			o->io_size = v;
+			break;
+		case 's':
+			o->seed = v;
+			break;
+		case 'l':
+			o->lba = v;
+			break;
+		case 'c':
+			o->blocks = v;
+			break;
+		case 'd':
+			if (v < 1 || v > MAX_DEPTH)
+				return usage_error("--qd %s: not in 1..64", optarg);
+			o->qd = (unsigned int)v;
+			break;
+		case 'S':
+			o->seconds = strtod(optarg, &end);
+			if (*end || !(o->seconds > 0))
+				return usage_error("--seconds %s: not a positive number",
+						   optarg);
+			break;
 		}
-		if (strchr(bits, opt))
-			o->given |= 1u << (strchr(bits, opt) - bits);
-		*status = parse_option(opt, longopts[idx].name, optarg, o);
-		if (*status)
-			return NULL;
 	}
 	for (i = 0; optind < argc && i < sizeof(commands) / sizeof(*commands);
 	     i++)
 		if (!strcmp(argv[optind], commands[i].name))
-			cmd = &commands[i];
-	if (cmd && !(o->given & OPT_QD))
-		o->qd = cmd->qd;
-	if (cmd && !(o->given & OPT_IO_SIZE))
-		o->io_size = cmd->io_size;
-	*status = EXIT_USAGE;
-	if (!cmd) {
-		fprintf(stderr, "nvme-example: %s (--help for usage)\n",
-			optind < argc ? "unknown command" : "no command given");
-		return NULL;
-	}
-	nargs = argc - optind - 1;
-	if (nargs != cmd->nargs) {
-		fprintf(stderr, "nvme-example: %s takes %d argument(s)\n",
-			cmd->name, cmd->nargs);
-		return NULL;
-	}
-	if (o->given & ~cmd->opts) {
-		fprintf(stderr, "nvme-example: an option given does not apply to %s\n",
-			cmd->name);
-		return NULL;
-	}
-	if (cmd->nargs && (!parse_u64(argv[optind + 1], &o->lba) ||
-			   !parse_u64(argv[optind + 2], &o->blocks))) {
-		fprintf(stderr, "nvme-example: read LBA COUNT: bad number\n");
-		return NULL;
-	}
-	*status = 0;
-	return cmd;
+			*cmd = &commands[i];
+	if (!*cmd)
+		return usage_error("%s", optind < argc ? "unknown command" :
+							  "no command given");
+	if (argc - optind - 1 != (*cmd)->nargs)
+		return usage_error("wrong number of arguments for %s",
+				   (*cmd)->name);
+	for (i = 0; seen[i]; i++)
+		if (!strchr("bqh", seen[i]) && !strchr((*cmd)->opts, seen[i]))
+			return usage_error("an option given does not apply to %s",
+					   (*cmd)->name);
+	if ((*cmd)->nargs && (!parse_u64(argv[optind + 1], &o->lba) ||
+			      !parse_u64(argv[optind + 2], &o->blocks)))
+		return usage_error("%s: LBA and COUNT must be numbers", "read");
+	if (!strchr(seen, 'd'))
+		o->qd = (*cmd)->qd;
+	if (!strchr(seen, 'i'))
+		o->io_size = (*cmd)->io_size;
+	if (!strchr(seen, 's') && (*cmd)->run == cmd_write_read)
+		o->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 16;
+	return 0;
 }
 
 static int find_nvme(char bdf[NIO_BDF_LEN])
@@ -1543,16 +1449,15 @@ static int find_nvme(char bdf[NIO_BDF_LEN])
 
 int main(int argc, char **argv)
 {
-	struct options o = {
-		.lba = 1024, .blocks = 64, .seed = 1, .seconds = 5,
-	};
-	const struct command *cmd;
+	struct options o = { .lba = 1024, .blocks = 64, .seed = 1,
+			     .seconds = 5 };
+	const struct command *cmd = NULL;
 	struct nvme_ctrl c = { 0 };
 	int status;
 
-	cmd = parse_args(argc, argv, &o, &status);
-	if (!cmd)
-		return status < 0 ? 0 : status;
+	status = parse_args(argc, argv, &o, &cmd);
+	if (status)
+		return status;
 	c.quiet = o.quiet;
 	status = EXIT_DEVICE;
 	if ((o.bdf[0] || !find_nvme(o.bdf)) && !ctrl_open(&c, o.bdf) &&

@@ -193,6 +193,8 @@ int nio_config_read(struct nio_device *dev, unsigned int offset, void *buf,
 		    size_t len);
 int nio_config_write(struct nio_device *dev, unsigned int offset,
 		     const void *buf, size_t len);
+/* Enable (or disable) bus mastering; enabling also turns on memory
+ * decoding so the BARs answer. */
 int nio_bus_master(struct nio_device *dev, bool enable);
 int nio_reset(struct nio_device *dev);
 
@@ -235,6 +237,7 @@ struct nio_dma {
 #define NIO_DMA_HUGE	(1u << 0)	/* require 2 MiB pages */
 #define NIO_DMA_SMALL	(1u << 1)	/* 4 KiB pages only */
 #define NIO_DMA_READONLY (1u << 2)	/* device only reads the buffer */
+#define NIO_DMA_CONTIG	(1u << 3)	/* one contiguous run (e.g. a queue) */
 
 #define NIO_BAD_ADDR UINT64_MAX
 
@@ -242,6 +245,9 @@ struct nio_dma {
  * Allocate size bytes (rounded up to the page size) of zeroed, pinned
  * memory the device can reach. Without a flag, buffers of at least 2 MiB
  * use 2 MiB pages when the system has free huge pages, else 4 KiB pages.
+ * NIO_DMA_CONTIG: the whole buffer must be one run for the device (a
+ * 2 MiB page is used when 4 KiB pages do not happen to be contiguous);
+ * -ENOMEM when that cannot be had.
  */
 int nio_dma_alloc(struct nio_ctx *ctx, size_t size, unsigned int flags,
 		  struct nio_dma **dma);

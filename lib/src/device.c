@@ -377,7 +377,7 @@ static void describe(struct nio_device *dev, const struct path_choice *c)
 				    nio_path_summary(dev->path));
 
 	if (c->len && n < sizeof(dev->why)) {
-		snprintf(dev->why + n, sizeof(dev->why) - n, " (%.*s)",
+		snprintf(dev->why + n, sizeof(dev->why) - n, "; %.*s",
 			 (int)(c->len - 2), c->why);
 	}
 }

@@ -27,7 +27,8 @@
 #define MAP_HUGE_2MB (21 << 26)
 #endif
 
-#define NIO_DMA_FLAGS (NIO_DMA_HUGE | NIO_DMA_SMALL | NIO_DMA_READONLY)
+#define NIO_DMA_FLAGS (NIO_DMA_HUGE | NIO_DMA_SMALL | NIO_DMA_READONLY | \
+		       NIO_DMA_CONTIG)
 
 static int memlock_error(int err, size_t len, const char *what)
 {
@@ -217,8 +218,32 @@ static size_t round_up(size_t v, size_t to)
 	return (v + to - 1) / to * to;
 }
 
+static int dma_alloc(struct nio_ctx *ctx, size_t size, unsigned int flags,
+		     struct nio_dma **out);
+
 int nio_dma_alloc(struct nio_ctx *ctx, size_t size, unsigned int flags,
 		  struct nio_dma **out)
+{
+	int ret = dma_alloc(ctx, size, flags, out);
+
+	if (ret || !(flags & NIO_DMA_CONTIG) || (*out)->nsegs == 1)
+		return ret;
+	/* 4 KiB pages that are not contiguous: one huge page always is */
+	nio_dma_free(ctx, *out);
+	if (size > NIO_PAGE_2M || (flags & NIO_DMA_SMALL))
+		return nioi_fail(ENOMEM,
+				 "no %zu bytes contiguous for the device (NIO_DMA_CONTIG): use at most 2 MiB with huge pages available",
+				 size);
+	ret = dma_alloc(ctx, size, flags | NIO_DMA_HUGE, out);
+	if (ret == -ENOMEM)
+		return nioi_fail(ENOMEM,
+				 "no %zu bytes contiguous for the device (NIO_DMA_CONTIG) and no free 2 MiB huge page (echo N > /proc/sys/vm/nr_hugepages)",
+				 size);
+	return ret;
+}
+
+static int dma_alloc(struct nio_ctx *ctx, size_t size, unsigned int flags,
+		     struct nio_dma **out)
 {
 	bool try_huge = !(flags & NIO_DMA_SMALL) &&
 			(flags & NIO_DMA_HUGE || size >= NIO_PAGE_2M);
@@ -283,6 +308,10 @@ int nio_dma_map(struct nio_ctx *ctx, void *vaddr, size_t size,
 	if ((uintptr_t)vaddr % NIO_PAGE_4K || size % NIO_PAGE_4K || !size)
 		return nioi_fail(EINVAL,
 				 "nio_dma_map(%p, %zu): address and size must be non-zero multiples of 4 KiB",
+				 vaddr, size);
+	if ((flags & NIO_DMA_HUGE) && ((uintptr_t)vaddr | size) % NIO_PAGE_2M)
+		return nioi_fail(EINVAL,
+				 "nio_dma_map(%p, %zu, NIO_DMA_HUGE): address and size must be multiples of 2 MiB",
 				 vaddr, size);
 	if ((uintptr_t)vaddr + size < (uintptr_t)vaddr)
 		return nioi_fail(EINVAL, "nio_dma_map(%p, %zu) wraps around",

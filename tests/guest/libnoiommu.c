@@ -150,6 +150,20 @@ TEST_F(lib, huge_pages_when_available)
 	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
 }
 
+TEST_F(lib, contiguous_buffers_on_request)
+{
+	struct nio_dma *dma;
+
+	ASSERT_EQ(0, nio_dma_alloc(self->ctx, 64 * PAGE, NIO_DMA_CONTIG, &dma))
+		TH_LOG("%s", nio_errmsg());
+	ASSERT_EQ(1, dma->nsegs);
+	ASSERT_EQ(0, check_against_pagemap(dma));
+	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
+	ASSERT_EQ(-ENOMEM, nio_dma_alloc(self->ctx, 4 << 20,
+					 NIO_DMA_CONTIG | NIO_DMA_SMALL, &dma));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "contiguous for the device"));
+}
+
 TEST_F(lib, edu_round_trip_at_library_addresses)
 {
 	struct nio_dma *src, *dst;
@@ -330,6 +344,8 @@ TEST_F(lib, error_bad_arguments)
 	ASSERT_NE(NULL, strstr(nio_errmsg(), "multiples of 4 KiB"));
 	ASSERT_EQ(-EINVAL, nio_dma_map(self->ctx, buf, 100, 0, &dma));
 	ASSERT_EQ(-EINVAL, nio_dma_map(self->ctx, buf, 0, 0, &dma));
+	ASSERT_EQ(-EINVAL, nio_dma_map(self->ctx, buf, PAGE, NIO_DMA_HUGE, &dma));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "multiples of 2 MiB"));
 	ASSERT_EQ(-EINVAL, nio_dma_alloc(self->ctx, 0, 0, &dma));
 	ASSERT_EQ(-EINVAL, nio_dma_alloc(self->ctx, PAGE, NIO_DMA_HUGE | NIO_DMA_SMALL, &dma));
 	ASSERT_EQ(-EINVAL, nio_dma_alloc(self->ctx, PAGE, 0x100, &dma));
