@@ -4,12 +4,13 @@
 CASE ?= 3
 PREFIX ?= /usr/local
 
-.PHONY: demo check check-host check-series kernel tree export-patches setup clean help \
+.PHONY: demo check check-long check-host check-series kernel tree export-patches setup clean help \
 	userspace install
 
 help:
 	@echo "make demo            boot the lab and show no-IOMMU DMA"
 	@echo "make check           host tests, Kconfig matrix, guest tests (cases 1 3 5, 3-debug)"
+	@echo "make check-long      make check with the stress tests at full length (60 s per boot)"
 	@echo "make check-host      host tests and Kconfig matrix only"
 	@echo "make kernel CASE=N   build the kernel for Kconfig case N"
 	@echo "make tree            prepare build/linux-6.12 with the series applied"
@@ -26,6 +27,9 @@ demo: setup
 
 check: setup
 	tests/run
+
+check-long: setup
+	tests/run --long
 
 check-host: setup
 	tests/run --host-only

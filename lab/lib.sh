@@ -15,14 +15,30 @@ lab_die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
 # Progress line for long steps, so a newcomer sees what is happening.
 lab_step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# Kernel build directory name for a case and flavour, e.g. case3, case3-debug.
+# Kernel build directory name for a case and flavour, e.g. case3,
+# case3-debug, case3-debug-pristine (the tree without our series).
 lab_config_name() {
-	local case=$1 debug=$2
-	if [ "$debug" = 1 ]; then
-		echo "case$case-debug"
-	else
-		echo "case$case"
+	local case=$1 debug=$2 pristine=${3:-0} name=case$1
+	[ "$debug" = 1 ] && name=$name-debug
+	[ "$pristine" = 1 ] && name=$name-pristine
+	echo "$name"
+}
+
+# Point LAB_TREE at a checkout of the pristine Debian source (tag
+# "pristine" of the series tree, as a git worktree), for builds that
+# measure the kernel without our series. Call after lab/tree ran.
+lab_use_pristine_tree() {
+	local dir=$LAB_BUILD/linux-6.12-pristine
+	local want
+	want=$(git -C "$LAB_TREE" rev-parse pristine)
+	if [ "$(git -C "$dir" rev-parse HEAD 2>/dev/null)" != "$want" ]; then
+		lab_step "checking out the pristine tree in $dir"
+		rm -rf "$dir"
+		git -C "$LAB_TREE" worktree prune
+		git -C "$LAB_TREE" worktree add -q --detach "$dir" pristine
 	fi
+	LAB_TREE=$dir
+	export LAB_TREE
 }
 
 # The series file lists patch files, one per line; # starts a comment.
