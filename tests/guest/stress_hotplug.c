@@ -1404,7 +1404,8 @@ static bool watch(struct __test_metadata *_metadata, uint64_t deadline)
 			uint64_t last = __atomic_load_n(&w->progress_ns,
 							__ATOMIC_ACQUIRE);
 
-			if (now - last < STALL_NS)
+			/* A thread may have moved on after "now" was read */
+			if (last >= now || now - last < STALL_NS)
 				continue;
 			fail(w, "no progress for %llu s, in %s",
 			     (unsigned long long)((now - last) / NSEC_PER_SEC),
