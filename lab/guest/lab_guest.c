@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/iommufd.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
@@ -113,7 +114,7 @@ bool lab_vfio_cdev_name(const char *bdf, char *name, size_t len)
 	return found;
 }
 
-static int write_file(const char *path, const char *text)
+int lab_write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY);
 	ssize_t n;
@@ -131,9 +132,9 @@ int lab_bind_vfio_pci(const char *bdf)
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
 		 bdf);
-	if (write_file(path, "vfio-pci"))
+	if (lab_write_file(path, "vfio-pci"))
 		return -1;
-	return write_file("/sys/bus/pci/drivers_probe", bdf);
+	return lab_write_file("/sys/bus/pci/drivers_probe", bdf);
 }
 
 int lab_drop_capability(int cap)
@@ -394,3 +395,163 @@ int edu_round_trip(volatile void *bar, uint64_t src_pa, uint64_t dst_pa,
 	}
 	return 0;
 }
+
+/* /proc/vmstat counter a minus counter b (none when NULL), or LONG_MIN */
+static long vmstat_delta(const char *a, const char *b)
+{
+	long va = -1, vb = b ? -1 : 0, n;
+	char key[64];
+	FILE *f;
+
+	/* Fold the per-CPU deltas into the global counters first */
+	if (lab_write_file("/proc/sys/vm/stat_refresh", "1"))
+		return LONG_MIN;
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return LONG_MIN;
+	while (fscanf(f, "%63s %ld", key, &n) == 2) {
+		if (!strcmp(key, a))
+			va = n;
+		else if (b && !strcmp(key, b))
+			vb = n;
+	}
+	fclose(f);
+	return va < 0 || vb < 0 ? LONG_MIN : va - vb;
+}
+
+long lab_vmstat(const char *key)
+{
+	long v = vmstat_delta(key, NULL);
+
+	return v == LONG_MIN ? -1 : v;
+}
+
+long lab_foll_pins(void)
+{
+	return vmstat_delta("nr_foll_pin_acquired", "nr_foll_pin_released");
+}
+
+long lab_vmpin_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+int lab_open_noiommu_cdev(const char *bdf)
+{
+	char name[64], path[96];
+
+	if (!lab_vfio_cdev_name(bdf, name, sizeof(name))) {
+		errno = ENODEV;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
+	return open(path, O_RDWR);
+}
+
+int lab_bind_iommufd(int dev_fd, int iommufd, uint32_t *devid)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = iommufd,
+	};
+	int rc = ioctl(dev_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+
+	if (!rc && devid)
+		*devid = bind.out_devid;
+	return rc;
+}
+
+int lab_attach_pt(int dev_fd, uint32_t pt_id, uint32_t *out_pt)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = pt_id,
+	};
+	int rc = ioctl(dev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+
+	if (!rc && out_pt)
+		*out_pt = attach.pt_id;
+	return rc;
+}
+
+int lab_detach_pt(int dev_fd)
+{
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = sizeof(detach),
+	};
+
+	return ioctl(dev_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
+}
+
+int lab_ioas_alloc(int iommufd, uint32_t *id)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	int rc = ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc);
+
+	*id = alloc.out_ioas_id;
+	return rc;
+}
+
+int lab_destroy(int iommufd, uint32_t id)
+{
+	struct iommu_destroy d = { .size = sizeof(d), .id = id };
+
+	return ioctl(iommufd, IOMMU_DESTROY, &d);
+}
+
+int lab_map_fixed(int iommufd, uint32_t ioas, const void *va, uint64_t len,
+		  uint64_t iova)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl(iommufd, IOMMU_IOAS_MAP, &map);
+}
+
+int lab_unmap(int iommufd, uint32_t ioas, uint64_t iova, uint64_t len)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = len,
+	};
+
+	return ioctl(iommufd, IOMMU_IOAS_UNMAP, &cmd);
+}
+
+#ifdef IOMMU_IOAS_NOIOMMU_GET_PA
+int lab_get_pa(int iommufd, uint32_t ioas, uint64_t iova, uint64_t *pa,
+	       uint64_t *len)
+{
+	struct iommu_ioas_noiommu_get_pa cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.iova = iova,
+	};
+	int ret = ioctl(iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, &cmd);
+
+	if (pa)
+		*pa = cmd.out_phys;
+	if (len)
+		*len = cmd.length;
+	return ret;
+}
+#endif

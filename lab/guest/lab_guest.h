@@ -81,6 +81,46 @@ int lab_config_write(int device_fd, unsigned int off, const void *buf,
 int lab_enable_bus_master(int device_fd);
 volatile void *lab_map_bar(int device_fd, unsigned int bar, size_t *size);
 
+/* Write text to path in one write(); 0, or -1 on failure. */
+int lab_write_file(const char *path, const char *text);
+
+/* /proc/vmstat counter key after folding the per-CPU deltas in
+ * (stat_refresh); -1 when it cannot be read. */
+long lab_vmstat(const char *key);
+/* Pages pinned with FOLL_PIN system wide right now; LONG_MIN when the
+ * counters cannot be read. */
+long lab_foll_pins(void);
+/* VmPin of this process in kB (pages charged to its mm), or -1. */
+long lab_vmpin_kb(void);
+
+/*
+ * Thin IOMMUFD and VFIO cdev wrappers; like ioctl() they return 0, or -1
+ * with errno set.
+ */
+/* Open bdf's VFIO device cdev read-write (ENODEV when it has none). */
+int lab_open_noiommu_cdev(const char *bdf);
+/* VFIO_DEVICE_BIND_IOMMUFD; *devid (if given) gets out_devid on success. */
+int lab_bind_iommufd(int dev_fd, int iommufd, uint32_t *devid);
+/* VFIO_DEVICE_ATTACH_IOMMUFD_PT; *out_pt (if given) gets the returned
+ * pt_id on success. */
+int lab_attach_pt(int dev_fd, uint32_t pt_id, uint32_t *out_pt);
+/* VFIO_DEVICE_DETACH_IOMMUFD_PT. */
+int lab_detach_pt(int dev_fd);
+/* IOMMU_IOAS_ALLOC; *id gets out_ioas_id (0 when the call failed). */
+int lab_ioas_alloc(int iommufd, uint32_t *id);
+/* IOMMU_DESTROY of object id. */
+int lab_destroy(int iommufd, uint32_t id);
+/* IOMMU_IOAS_MAP of len bytes at va to the fixed iova, readable and
+ * writeable. */
+int lab_map_fixed(int iommufd, uint32_t ioas, const void *va, uint64_t len,
+		  uint64_t iova);
+/* IOMMU_IOAS_UNMAP of [iova, iova + len). */
+int lab_unmap(int iommufd, uint32_t ioas, uint64_t iova, uint64_t len);
+/* IOMMU_IOAS_NOIOMMU_GET_PA of iova; *pa and *len (each optional) get what
+ * the kernel left in out_phys and length, so 0 unless it answered. */
+int lab_get_pa(int iommufd, uint32_t ioas, uint64_t iova, uint64_t *pa,
+	       uint64_t *len);
+
 /* edu: move len bytes between RAM at pa and the device window at dev_off,
  * waiting for completion. Returns 0, or -1 on timeout. */
 uint32_t edu_read32(volatile void *bar, unsigned int reg);

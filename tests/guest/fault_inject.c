@@ -113,18 +113,6 @@ static int read_text(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int write_text(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
 static bool exists(const char *path)
 {
 	return access(path, F_OK) == 0;
@@ -150,7 +138,7 @@ static int knob_set(struct knobs *ks, const char *path, const char *val)
 
 	for (i = 0; i < ks->n; i++)
 		if (!strcmp(ks->k[i].path, path))
-			return write_text(path, val);
+			return lab_write_file(path, val);
 	if (ks->n == MAX_KNOBS)
 		return -1;
 	k = &ks->k[ks->n];
@@ -158,7 +146,7 @@ static int knob_set(struct knobs *ks, const char *path, const char *val)
 	if (read_text(path, k->saved, sizeof(k->saved)))
 		return -1;
 	ks->n++;
-	return write_text(path, val);
+	return lab_write_file(path, val);
 }
 
 static int knob_setf(struct knobs *ks, const char *dir, const char *file,
@@ -187,10 +175,10 @@ static void knobs_restore(struct knobs *ks)
 
 	for (i = ks->n - 1; i >= 0; i--)
 		if (is_probability(&ks->k[i]))
-			write_text(ks->k[i].path, ks->k[i].saved);
+			lab_write_file(ks->k[i].path, ks->k[i].saved);
 	for (i = ks->n - 1; i >= 0; i--)
 		if (!is_probability(&ks->k[i]))
-			write_text(ks->k[i].path, ks->k[i].saved);
+			lab_write_file(ks->k[i].path, ks->k[i].saved);
 	ks->n = 0;
 }
 
@@ -253,7 +241,7 @@ static int mark_failslab_caches(struct slab_marks *m)
 			if (!m->name)
 				break;
 		}
-		if (write_text(path, "1"))
+		if (lab_write_file(path, "1"))
 			continue;	/* shared by merged caches: EINVAL */
 		snprintf(m->name[m->n++], sizeof(m->name[0]), "%s", e->d_name);
 	}
@@ -269,7 +257,7 @@ static void unmark_failslab_caches(struct slab_marks *m)
 		m->n--;
 		snprintf(path, sizeof(path), "%s/%s/failslab", SLAB_SYSFS,
 			 m->name[m->n]);
-		write_text(path, "0");
+		lab_write_file(path, "0");
 	}
 	free(m->name);
 	m->name = NULL;
@@ -377,46 +365,6 @@ static int attr_that_fired(struct fault_attr_dir *attrs, int n)
 
 /* ---- what must come back to its value after every run ----------------- */
 
-/* This process's pinned_vm (iommufd charges every pin to the source mm) */
-static long vmpin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-/* FOLL_PIN pins held system wide, with the per-cpu counters folded in. */
-static long foll_pins_held(void)
-{
-	long acquired = -1, released = -1, v;
-	char line[256];
-	FILE *f;
-
-	if (write_text("/proc/sys/vm/stat_refresh", "1"))
-		return -1;
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "nr_foll_pin_acquired %ld", &v) == 1)
-			acquired = v;
-		else if (sscanf(line, "nr_foll_pin_released %ld", &v) == 1)
-			released = v;
-	}
-	fclose(f);
-	if (acquired < 0 || released < 0)
-		return -1;
-	return acquired - released;
-}
-
 /* ---- the sequence ------------------------------------------------------ */
 
 enum seq_step {
@@ -489,42 +437,6 @@ static void seq_init(struct seq *s, const char *cdev, int iommufd,
 	s->r.failed = STEP_DONE;
 }
 
-static int map_fixed(int iommufd, uint32_t ioas, void *buf, size_t len,
-		     uint64_t iova)
-{
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)buf,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(iommufd, IOMMU_IOAS_MAP, &map);
-}
-
-static int get_pa(int iommufd, uint32_t ioas, uint64_t iova, uint64_t *pa,
-		  uint64_t *len)
-{
-	struct iommu_ioas_noiommu_get_pa cmd = {
-		.size = sizeof(cmd), .ioas_id = ioas, .iova = iova,
-	};
-	int ret = ioctl(iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, &cmd);
-
-	*pa = cmd.out_phys;
-	*len = cmd.length;
-	return ret;
-}
-
-static int destroy_object(int iommufd, uint32_t id)
-{
-	struct iommu_destroy destroy = { .size = sizeof(destroy), .id = id };
-
-	return ioctl(iommufd, IOMMU_DESTROY, &destroy);
-}
-
 static int close_fd(int *fd)
 {
 	int ret = close(*fd);
@@ -574,16 +486,16 @@ static int seq_step(struct seq *s, enum seq_step step)
 		r->hwpt_id = attach.pt_id;
 		return ret;
 	case STEP_MAP_SMALL:
-		return map_fixed(s->iommufd, r->ioas_id, s->b->small, SMALL_LEN,
+		return lab_map_fixed(s->iommufd, r->ioas_id, s->b->small, SMALL_LEN,
 				 IOVA_SMALL);
 	case STEP_MAP_HUGE:
-		return map_fixed(s->iommufd, r->ioas_id, s->b->huge, SZ_2M,
+		return lab_map_fixed(s->iommufd, r->ioas_id, s->b->huge, SZ_2M,
 				 IOVA_HUGE);
 	case STEP_GET_PA_SMALL:
-		return get_pa(s->iommufd, r->ioas_id, IOVA_SMALL, &r->pa_small,
+		return lab_get_pa(s->iommufd, r->ioas_id, IOVA_SMALL, &r->pa_small,
 			      &r->len_small);
 	case STEP_GET_PA_HUGE:
-		return get_pa(s->iommufd, r->ioas_id, IOVA_HUGE, &r->pa_huge,
+		return lab_get_pa(s->iommufd, r->ioas_id, IOVA_HUGE, &r->pa_huge,
 			      &r->len_huge);
 	case STEP_UNMAP:
 		ret = ioctl(s->iommufd, IOMMU_IOAS_UNMAP, &unmap);
@@ -597,7 +509,7 @@ static int seq_step(struct seq *s, enum seq_step step)
 	case STEP_RELEASE:
 		if (s->keep_iommufd) {
 			s->have_ioas = false;
-			return destroy_object(s->iommufd, r->ioas_id);
+			return lab_destroy(s->iommufd, r->ioas_id);
 		}
 		/* Releasing the iommufd destroys the IOAS */
 		return close_fd(&s->iommufd);
@@ -632,7 +544,7 @@ static void seq_cleanup(struct seq *s)
 	if (s->dev >= 0)
 		close_fd(&s->dev);
 	if (s->keep_iommufd && s->have_ioas)
-		destroy_object(s->iommufd, s->r.ioas_id);
+		lab_destroy(s->iommufd, s->r.ioas_id);
 	else if (!s->keep_iommufd && s->iommufd >= 0)
 		close_fd(&s->iommufd);
 }
@@ -1092,8 +1004,8 @@ FIXTURE_SETUP(fault_inject)
 	ASSERT_EQ(0, lab_drop_capability(CAP_IPC_LOCK));
 	self->probe_fd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, self->probe_fd);
-	self->vmpin_kb = vmpin_kb();
-	self->foll_pins = foll_pins_held();
+	self->vmpin_kb = lab_vmpin_kb();
+	self->foll_pins = lab_foll_pins();
 	ASSERT_LE(0, self->vmpin_kb);
 	ASSERT_LE(0, self->foll_pins);
 
@@ -1118,8 +1030,8 @@ FIXTURE_SETUP(fault_inject)
 	run_sequence(self->cdev, self->probe_fd, true, &self->buf,
 		     &self->probe_first);
 	check_results(_metadata, &self->buf, &self->probe_first, "probe run");
-	ASSERT_EQ(self->vmpin_kb, vmpin_kb());
-	ASSERT_EQ(self->foll_pins, foll_pins_held());
+	ASSERT_EQ(self->vmpin_kb, lab_vmpin_kb());
+	ASSERT_EQ(self->foll_pins, lab_foll_pins());
 }
 
 FIXTURE_TEARDOWN(fault_inject)
@@ -1177,9 +1089,9 @@ static void check_pins(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(fault_inject) *self, const char *pass,
 		       unsigned int nth)
 {
-	ASSERT_EQ(self->vmpin_kb, vmpin_kb())
+	ASSERT_EQ(self->vmpin_kb, lab_vmpin_kb())
 		TH_LOG("%s N=%u: VmPin (mm->pinned_vm) not back", pass, nth);
-	ASSERT_EQ(self->foll_pins, foll_pins_held())
+	ASSERT_EQ(self->foll_pins, lab_foll_pins())
 		TH_LOG("%s N=%u: nr_foll_pin_acquired - released not back",
 		       pass, nth);
 }
@@ -1621,13 +1533,13 @@ static void check_edu_dma(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc));
 	attach.pt_id = alloc.out_ioas_id;
 	ASSERT_EQ(0, ioctl(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
-	ASSERT_EQ(0, map_fixed(iommufd, alloc.out_ioas_id, self->buf.small,
+	ASSERT_EQ(0, lab_map_fixed(iommufd, alloc.out_ioas_id, self->buf.small,
 			       SMALL_LEN, IOVA_SMALL));
-	ASSERT_EQ(0, map_fixed(iommufd, alloc.out_ioas_id, self->buf.huge,
+	ASSERT_EQ(0, lab_map_fixed(iommufd, alloc.out_ioas_id, self->buf.huge,
 			       SZ_2M, IOVA_HUGE));
-	ASSERT_EQ(0, get_pa(iommufd, alloc.out_ioas_id, IOVA_SMALL, &src,
+	ASSERT_EQ(0, lab_get_pa(iommufd, alloc.out_ioas_id, IOVA_SMALL, &src,
 			    &len));
-	ASSERT_EQ(0, get_pa(iommufd, alloc.out_ioas_id, IOVA_HUGE + off, &dst,
+	ASSERT_EQ(0, lab_get_pa(iommufd, alloc.out_ioas_id, IOVA_HUGE + off, &dst,
 			    &len));
 	ASSERT_EQ(lab_pagemap_pa(self->buf.huge + off), dst);
 	ASSERT_EQ(SZ_2M - off, len);
@@ -1728,8 +1640,8 @@ TEST_F(after_sweeps, no_kmemleak_suspects)
 	if (access(kmemleak, W_OK))
 		SKIP(return, "no kmemleak (CONFIG_DEBUG_KMEMLEAK) in this kernel");
 	sleep(6);
-	ASSERT_EQ(0, write_text(kmemleak, "scan"));
-	ASSERT_EQ(0, write_text(kmemleak, "scan"));
+	ASSERT_EQ(0, lab_write_file(kmemleak, "scan"));
+	ASSERT_EQ(0, lab_write_file(kmemleak, "scan"));
 	fd = open(kmemleak, O_RDONLY);
 	ASSERT_LE(0, fd);
 	while (used < (ssize_t)sizeof(report) - 1 &&

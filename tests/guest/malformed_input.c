@@ -722,62 +722,6 @@ static struct {
 	long iommu_pages;	/* IOMMU page table pages before any row */
 } kernel;
 
-static long vmstat(const char *key)
-{
-	char name[64];
-	long v = -1, n;
-	FILE *f;
-	int fd;
-
-	/* Fold the per-CPU deltas into the global counters first */
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) != 1)
-			v = -2;
-		close(fd);
-	}
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (v != -2 && fscanf(f, "%63s %ld", name, &n) == 2)
-		if (!strcmp(name, key))
-			v = n;
-	fclose(f);
-	return v;
-}
-
-/* Pages pinned with FOLL_PIN anywhere in the system right now */
-static long foll_pins(void)
-{
-	long acquired = vmstat("nr_foll_pin_acquired");
-	long released = vmstat("nr_foll_pin_released");
-
-	if (acquired < 0 || released < 0)
-		return LONG_MIN;
-	return acquired - released;
-}
-
-static long iommu_pages(void)
-{
-	return vmstat("nr_iommu_pages");
-}
-
-/* VmPin of this process in kB (pages iommufd accounted to its mm) */
-static long vmpin_kb(void)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmPin:", 6))
-			v = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 static void print_markdown(void);
 
 static void __attribute__((constructor)) probe_kernel(void)
@@ -793,8 +737,8 @@ static void __attribute__((constructor)) probe_kernel(void)
 		      lab_kconfig("VFIO_DEVICE_CDEV") == 'y';
 	kernel.iommufd_test = lab_kconfig("IOMMUFD_TEST") == 'y';
 	kernel.vfio_group = lab_kconfig("VFIO_GROUP") == 'y';
-	kernel.foll_pins = foll_pins();
-	kernel.iommu_pages = iommu_pages();
+	kernel.foll_pins = lab_foll_pins();
+	kernel.iommu_pages = lab_vmstat("nr_iommu_pages");
 }
 
 /* ---- the markdown table docs/malformed-input.md is made of ---- */
@@ -889,70 +833,7 @@ static void check_call(ROW_ARGS, int rc, int err, const char *call, int bit)
 /* One of a row's calls, one per bit */
 #define CHECK_BIT(expr, bit) CHECK_CALL(expr, #expr, bit)
 
-/* ---- plain ioctl wrappers: -1 and errno on failure ---- */
-
-static int open_cdev(const char *bdf)
-{
-	char name[64], path[96];
-
-	if (!lab_vfio_cdev_name(bdf, name, sizeof(name))) {
-		errno = ENODEV;
-		return -1;
-	}
-	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
-	return open(path, O_RDWR);
-}
-
-static int bind_dev(int cdev, int iommufd, uint32_t *devid)
-{
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = iommufd,
-	};
-	int rc = ioctl(cdev, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-
-	if (!rc && devid)
-		*devid = bind.out_devid;
-	return rc;
-}
-
-static int attach_pt(int cdev, uint32_t pt_id, uint32_t *out_pt)
-{
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach),
-		.pt_id = pt_id,
-	};
-	int rc = ioctl(cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
-
-	if (!rc && out_pt)
-		*out_pt = attach.pt_id;
-	return rc;
-}
-
-static int detach_pt(int cdev)
-{
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = sizeof(detach),
-	};
-
-	return ioctl(cdev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
-}
-
-static int ioas_alloc(int iommufd, uint32_t *id)
-{
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	int rc = ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc);
-
-	*id = alloc.out_ioas_id;
-	return rc;
-}
-
-static int destroy(int iommufd, uint32_t id)
-{
-	struct iommu_destroy d = { .size = sizeof(d), .id = id };
-
-	return ioctl(iommufd, IOMMU_DESTROY, &d);
-}
+/* ---- plain ioctl wrappers: -1 and errno on failure (also lab_guest.h) ---- */
 
 static struct iommu_ioas_map map_cmd(uint32_t ioas, const void *va,
 				     uint64_t len, uint64_t iova)
@@ -966,14 +847,6 @@ static struct iommu_ioas_map map_cmd(uint32_t ioas, const void *va,
 		.length = len,
 		.iova = iova,
 	};
-}
-
-static int map_fixed(int iommufd, uint32_t ioas, const void *va, uint64_t len,
-		     uint64_t iova)
-{
-	struct iommu_ioas_map map = map_cmd(ioas, va, len, iova);
-
-	return ioctl(iommufd, IOMMU_IOAS_MAP, &map);
 }
 
 /* A kernel-chosen IOVA */
@@ -995,13 +868,6 @@ static struct iommu_ioas_unmap unmap_cmd(uint32_t ioas, uint64_t iova,
 		.iova = iova,
 		.length = len,
 	};
-}
-
-static int unmap(int iommufd, uint32_t ioas, uint64_t iova, uint64_t len)
-{
-	struct iommu_ioas_unmap cmd = unmap_cmd(ioas, iova, len);
-
-	return ioctl(iommufd, IOMMU_IOAS_UNMAP, &cmd);
 }
 
 static struct iommu_ioas_copy copy_cmd(uint32_t dst, uint64_t dst_iova,
@@ -1038,13 +904,13 @@ static struct iommu_ioas_noiommu_get_pa get_pa_cmd(uint32_t ioas,
 	};
 }
 
+/* lab_get_pa, with *pa 0 whenever the call failed */
 static int get_pa(int iommufd, uint32_t ioas, uint64_t iova, uint64_t *pa)
 {
-	struct iommu_ioas_noiommu_get_pa cmd = get_pa_cmd(ioas, iova);
-	int rc = ioctl(iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, &cmd);
+	int rc = lab_get_pa(iommufd, ioas, iova, pa, NULL);
 
-	if (pa)
-		*pa = rc ? 0 : cmd.out_phys;
+	if (rc && pa)
+		*pa = 0;
 	return rc;
 }
 
@@ -1181,7 +1047,7 @@ static uint32_t new_ioas(ROW_ARGS)
 {
 	uint32_t id = 0;
 
-	ASSERT_EQ(0, ioas_alloc(self->iommufd, &id));
+	ASSERT_EQ(0, lab_ioas_alloc(self->iommufd, &id));
 	return id;
 }
 
@@ -1189,7 +1055,7 @@ static uint32_t destroyed_ioas(ROW_ARGS)
 {
 	uint32_t id = new_ioas(_metadata, self);
 
-	ASSERT_EQ(0, destroy(self->iommufd, id));
+	ASSERT_EQ(0, lab_destroy(self->iommufd, id));
 	return id;
 }
 
@@ -1199,7 +1065,7 @@ static uint32_t ioas_mapped_at(ROW_ARGS, uint64_t iova, size_t off,
 {
 	uint32_t id = new_ioas(_metadata, self);
 
-	ASSERT_EQ(0, map_fixed(self->iommufd, id, self->buf + off, len, iova))
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, id, self->buf + off, len, iova))
 		TH_LOG("map at %#llx: %s", (unsigned long long)iova,
 		       strerror(errno));
 	return id;
@@ -1419,9 +1285,9 @@ static void row_get_pa_iova_max(ROW_ARGS)
 
 static void row_get_pa_after_unmap(ROW_ARGS)
 {
-	ASSERT_EQ(0, unmap(self->iommufd, self->ioas, MAP_IOVA, MAPPED));
+	ASSERT_EQ(0, lab_unmap(self->iommufd, self->ioas, MAP_IOVA, MAPPED));
 	CHECK(get_pa(self->iommufd, self->ioas, MAP_IOVA, NULL));
-	ASSERT_EQ(self->vmpin_base, vmpin_kb());
+	ASSERT_EQ(self->vmpin_base, lab_vmpin_kb());
 }
 
 static void row_get_pa_no_device_ever(ROW_ARGS)
@@ -1433,7 +1299,7 @@ static void row_get_pa_no_device_ever(ROW_ARGS)
 
 static void row_get_pa_unbound(ROW_ARGS)
 {
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas, self->buf, PAGE,
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, self->ioas, self->buf, PAGE,
 			       MAP_IOVA));
 	CHECK(get_pa(self->iommufd, self->ioas, MAP_IOVA, NULL));
 }
@@ -1445,10 +1311,10 @@ static void row_get_pa_after_detach(ROW_ARGS)
 
 static void row_get_pa_map_after_detach(ROW_ARGS)
 {
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas, self->buf + MAPPED,
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, self->ioas, self->buf + MAPPED,
 			       PAGE, FREE_IOVA));
 	/* No domain: mapping pinned nothing */
-	ASSERT_EQ(self->vmpin_base, vmpin_kb());
+	ASSERT_EQ(self->vmpin_base, lab_vmpin_kb());
 	CHECK(get_pa(self->iommufd, self->ioas, FREE_IOVA, NULL));
 }
 
@@ -1472,7 +1338,7 @@ static void row_get_pa_after_device_closed(ROW_ARGS)
 {
 	close_cdev(self);
 	CHECK(get_pa(self->iommufd, self->ioas, MAP_IOVA, NULL));
-	ASSERT_EQ(self->vmpin_base, vmpin_kb());
+	ASSERT_EQ(self->vmpin_base, lab_vmpin_kb());
 }
 
 static void row_get_pa_manual_hwpt_without_device(ROW_ARGS)
@@ -1481,16 +1347,16 @@ static void row_get_pa_manual_hwpt_without_device(ROW_ARGS)
 	uint64_t pa = 0;
 
 	manual_hwpt(_metadata, self, ioas);
-	ASSERT_EQ(0, map_fixed(self->iommufd, ioas, self->buf, PAGE, MAP_IOVA));
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, ioas, self->buf, PAGE, MAP_IOVA));
 	CHECK(get_pa(self->iommufd, ioas, MAP_IOVA, &pa));
 	ASSERT_EQ(0, pa);
 	/* The HWPT's domain pinned the page */
-	ASSERT_EQ(self->vmpin_base + (long)(PAGE / 1024), vmpin_kb());
+	ASSERT_EQ(self->vmpin_base + (long)(PAGE / 1024), lab_vmpin_kb());
 	/* ... and keeps it pinned with no no-IOMMU device bound at all */
 	close_cdev(self);
 	CHECK(get_pa(self->iommufd, ioas, MAP_IOVA, &pa));
 	ASSERT_EQ(0, pa);
-	ASSERT_EQ(self->vmpin_base + (long)(PAGE / 1024), vmpin_kb());
+	ASSERT_EQ(self->vmpin_base + (long)(PAGE / 1024), lab_vmpin_kb());
 }
 
 static int get_pa_at_map_iova(FIXTURE_DATA(malformed) *self)
@@ -1568,25 +1434,25 @@ static void row_map_no_read_no_write(ROW_ARGS)
 
 static void row_map_zero_length(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->ioas, self->buf + MAPPED, 0,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, self->buf + MAPPED, 0,
 			FREE_IOVA));
 }
 
 static void row_map_unaligned_iova(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->ioas, self->buf + MAPPED, PAGE,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, self->buf + MAPPED, PAGE,
 			FREE_IOVA + 1));
 }
 
 static void row_map_unaligned_length(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->ioas, self->buf + MAPPED, PAGE + 1,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, self->buf + MAPPED, PAGE + 1,
 			FREE_IOVA));
 }
 
 static void row_map_unaligned_user_va(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->ioas, self->buf + MAPPED + 1,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, self->buf + MAPPED + 1,
 			PAGE, FREE_IOVA));
 }
 
@@ -1603,61 +1469,61 @@ static void row_map_kernel_iova_longer_than_table(ROW_ARGS)
 
 static void row_map_iova_length_overflow(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->ioas, self->buf + MAPPED,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, self->buf + MAPPED,
 			2 * PAGE, -PAGE));
 }
 
 static void row_map_iova_ulong_max(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->ioas, self->buf + MAPPED, PAGE,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, self->buf + MAPPED, PAGE,
 			ULONG_MAX));
 }
 
 static void row_map_length_ulong_max(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->ioas, self->buf + MAPPED,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, self->buf + MAPPED,
 			ULONG_MAX, FREE_IOVA));
 }
 
 static void row_map_user_va_length_overflow(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->ioas, (void *)-PAGE, 2 * PAGE,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, (void *)-PAGE, 2 * PAGE,
 			FREE_IOVA));
 }
 
 static void row_map_beyond_table(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->ioas, self->buf + MAPPED, PAGE,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, self->buf + MAPPED, PAGE,
 			TABLE_END));
 }
 
 static void row_map_straddles_table_end(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->ioas, self->buf + MAPPED,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, self->buf + MAPPED,
 			2 * PAGE, TABLE_END - PAGE));
 }
 
 static void row_map_over_existing(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->ioas, self->buf + MAPPED, PAGE,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, self->buf + MAPPED, PAGE,
 			MAP_IOVA + PAGE));
 }
 
 static void row_map_ioas_unknown(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, UNKNOWN_ID, self->buf + MAPPED, PAGE,
+	CHECK(lab_map_fixed(self->iommufd, UNKNOWN_ID, self->buf + MAPPED, PAGE,
 			FREE_IOVA));
 }
 
 static void row_map_ioas_is_device(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->devid, self->buf + MAPPED, PAGE,
+	CHECK(lab_map_fixed(self->iommufd, self->devid, self->buf + MAPPED, PAGE,
 			FREE_IOVA));
 }
 
 static void row_map_ioas_is_hwpt(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->hwpt, self->buf + MAPPED, PAGE,
+	CHECK(lab_map_fixed(self->iommufd, self->hwpt, self->buf + MAPPED, PAGE,
 			FREE_IOVA));
 }
 
@@ -1665,13 +1531,13 @@ static void row_map_ioas_destroyed(ROW_ARGS)
 {
 	uint32_t gone = destroyed_ioas(_metadata, self);
 
-	CHECK(map_fixed(self->iommufd, gone, self->buf + MAPPED, PAGE,
+	CHECK(lab_map_fixed(self->iommufd, gone, self->buf + MAPPED, PAGE,
 			FREE_IOVA));
 }
 
 static void row_map_user_memory_absent(ROW_ARGS)
 {
-	CHECK(map_fixed(self->iommufd, self->ioas, self->guard, PAGE,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, self->guard, PAGE,
 			FREE_IOVA));
 }
 
@@ -1682,7 +1548,7 @@ static void row_map_second_page_absent(ROW_ARGS)
 
 	ASSERT_NE(MAP_FAILED, two);
 	ASSERT_EQ(0, mprotect(two + PAGE, PAGE, PROT_NONE));
-	CHECK(map_fixed(self->iommufd, self->ioas, two, 2 * PAGE, FREE_IOVA));
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, two, 2 * PAGE, FREE_IOVA));
 	munmap(two, 2 * PAGE);
 }
 
@@ -1692,7 +1558,7 @@ static void row_map_read_only_memory_writeable(ROW_ARGS)
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
 	ASSERT_NE(MAP_FAILED, ro);
-	CHECK(map_fixed(self->iommufd, self->ioas, ro, PAGE, FREE_IOVA));
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, ro, PAGE, FREE_IOVA));
 	munmap(ro, PAGE);
 }
 
@@ -1701,7 +1567,7 @@ static void row_map_over_rlimit(ROW_ARGS)
 	struct rlimit tiny = { 8 * PAGE, 8 * PAGE };
 
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &tiny));
-	CHECK(map_fixed(self->iommufd, self->ioas, self->buf, BUF_PAGES * PAGE,
+	CHECK(lab_map_fixed(self->iommufd, self->ioas, self->buf, BUF_PAGES * PAGE,
 			FREE_IOVA));
 }
 
@@ -1734,7 +1600,7 @@ static void expect_unmapped(ROW_ARGS, uint64_t len)
 {
 	ASSERT_EQ(MAPPED, len);
 	expect_no_pa(_metadata, self, self->ioas, MAP_IOVA, ENOENT);
-	ASSERT_EQ(self->vmpin_base, vmpin_kb());
+	ASSERT_EQ(self->vmpin_base, lab_vmpin_kb());
 }
 
 static void row_unmap_tail_zero(ROW_ARGS)
@@ -1747,17 +1613,17 @@ static void row_unmap_tail_zero(ROW_ARGS)
 
 static void row_unmap_zero_length(ROW_ARGS)
 {
-	CHECK(unmap(self->iommufd, self->ioas, MAP_IOVA, 0));
+	CHECK(lab_unmap(self->iommufd, self->ioas, MAP_IOVA, 0));
 }
 
 static void row_unmap_unaligned_iova(ROW_ARGS)
 {
-	CHECK(unmap(self->iommufd, self->ioas, MAP_IOVA + 1, PAGE));
+	CHECK(lab_unmap(self->iommufd, self->ioas, MAP_IOVA + 1, PAGE));
 }
 
 static void row_unmap_unaligned_length_short(ROW_ARGS)
 {
-	CHECK(unmap(self->iommufd, self->ioas, MAP_IOVA, PAGE + 1));
+	CHECK(lab_unmap(self->iommufd, self->ioas, MAP_IOVA, PAGE + 1));
 }
 
 static void row_unmap_unaligned_length_covering(ROW_ARGS)
@@ -1771,22 +1637,22 @@ static void row_unmap_unaligned_length_covering(ROW_ARGS)
 
 static void row_unmap_half_mapping(ROW_ARGS)
 {
-	CHECK(unmap(self->iommufd, self->ioas, MAP_IOVA, PAGE));
+	CHECK(lab_unmap(self->iommufd, self->ioas, MAP_IOVA, PAGE));
 }
 
 static void row_unmap_nothing_mapped(ROW_ARGS)
 {
-	CHECK(unmap(self->iommufd, self->ioas, FREE_IOVA, PAGE));
+	CHECK(lab_unmap(self->iommufd, self->ioas, FREE_IOVA, PAGE));
 }
 
 static void row_unmap_iova_length_overflow(ROW_ARGS)
 {
-	CHECK(unmap(self->iommufd, self->ioas, MAP_IOVA, ULONG_MAX - 1));
+	CHECK(lab_unmap(self->iommufd, self->ioas, MAP_IOVA, ULONG_MAX - 1));
 }
 
 static void row_unmap_iova_ulong_max(ROW_ARGS)
 {
-	CHECK(unmap(self->iommufd, self->ioas, ULONG_MAX, PAGE));
+	CHECK(lab_unmap(self->iommufd, self->ioas, ULONG_MAX, PAGE));
 }
 
 static void row_unmap_all(ROW_ARGS)
@@ -1799,19 +1665,19 @@ static void row_unmap_all(ROW_ARGS)
 
 static void row_unmap_ioas_is_device(ROW_ARGS)
 {
-	CHECK(unmap(self->iommufd, self->devid, MAP_IOVA, MAPPED));
+	CHECK(lab_unmap(self->iommufd, self->devid, MAP_IOVA, MAPPED));
 }
 
 static void row_unmap_ioas_is_hwpt(ROW_ARGS)
 {
-	CHECK(unmap(self->iommufd, self->hwpt, MAP_IOVA, MAPPED));
+	CHECK(lab_unmap(self->iommufd, self->hwpt, MAP_IOVA, MAPPED));
 }
 
 static void row_unmap_ioas_destroyed(ROW_ARGS)
 {
 	uint32_t gone = destroyed_ioas(_metadata, self);
 
-	CHECK(unmap(self->iommufd, gone, MAP_IOVA, MAPPED));
+	CHECK(lab_unmap(self->iommufd, gone, MAP_IOVA, MAPPED));
 }
 
 /* ============================ IOMMU_IOAS_COPY ============================ */
@@ -2170,7 +2036,7 @@ static int hwpt_sized(FIXTURE_DATA(malformed) *self, uint32_t usize,
 static void expect_hwpt(ROW_ARGS, uint32_t id)
 {
 	ASSERT_NE(0, id);
-	ASSERT_EQ(0, destroy(self->iommufd, id))
+	ASSERT_EQ(0, lab_destroy(self->iommufd, id))
 		TH_LOG("destroy HWPT %u: %s", id, strerror(errno));
 }
 
@@ -2474,7 +2340,7 @@ static void row_destroy_size_below_min(ROW_ARGS)
 
 	CHECK(destroy_sized(self, ioas, sizeof(struct iommu_destroy) - 1, 0));
 	/* still there */
-	ASSERT_EQ(0, destroy(self->iommufd, ioas));
+	ASSERT_EQ(0, lab_destroy(self->iommufd, ioas));
 }
 
 static void row_destroy_tail_nonzero(ROW_ARGS)
@@ -2482,7 +2348,7 @@ static void row_destroy_tail_nonzero(ROW_ARGS)
 	uint32_t ioas = new_ioas(_metadata, self);
 
 	CHECK(destroy_sized(self, ioas, sizeof(struct iommu_destroy) + 8, 1));
-	ASSERT_EQ(0, destroy(self->iommufd, ioas));
+	ASSERT_EQ(0, lab_destroy(self->iommufd, ioas));
 }
 
 static void row_destroy_tail_zero(ROW_ARGS)
@@ -2490,61 +2356,61 @@ static void row_destroy_tail_zero(ROW_ARGS)
 	uint32_t ioas = new_ioas(_metadata, self);
 
 	CHECK(destroy_sized(self, ioas, sizeof(struct iommu_destroy) + 8, 0));
-	ASSERT_EQ(-1, destroy(self->iommufd, ioas));
+	ASSERT_EQ(-1, lab_destroy(self->iommufd, ioas));
 	ASSERT_EQ(ENOENT, errno);
 }
 
 static void row_destroy_id_zero(ROW_ARGS)
 {
-	CHECK(destroy(self->iommufd, 0));
+	CHECK(lab_destroy(self->iommufd, 0));
 }
 
 static void row_destroy_twice(ROW_ARGS)
 {
 	uint32_t gone = destroyed_ioas(_metadata, self);
 
-	CHECK(destroy(self->iommufd, gone));
+	CHECK(lab_destroy(self->iommufd, gone));
 }
 
 static void row_destroy_device(ROW_ARGS)
 {
-	CHECK(destroy(self->iommufd, self->devid));
+	CHECK(lab_destroy(self->iommufd, self->devid));
 }
 
 static void row_destroy_attached_ioas(ROW_ARGS)
 {
-	CHECK(destroy(self->iommufd, self->ioas));
+	CHECK(lab_destroy(self->iommufd, self->ioas));
 }
 
 static void row_destroy_attached_auto_hwpt(ROW_ARGS)
 {
-	CHECK(destroy(self->iommufd, self->hwpt));
+	CHECK(lab_destroy(self->iommufd, self->hwpt));
 }
 
 static void row_destroy_attached_manual_hwpt(ROW_ARGS)
 {
 	uint32_t hwpt = manual_hwpt(_metadata, self, self->ioas);
 
-	ASSERT_EQ(0, attach_pt(self->cdev, hwpt, NULL));
-	CHECK(destroy(self->iommufd, hwpt));
+	ASSERT_EQ(0, lab_attach_pt(self->cdev, hwpt, NULL));
+	CHECK(lab_destroy(self->iommufd, hwpt));
 }
 
 static void row_destroy_auto_hwpt_after_detach(ROW_ARGS)
 {
-	CHECK(destroy(self->iommufd, self->hwpt));
+	CHECK(lab_destroy(self->iommufd, self->hwpt));
 }
 
 static void row_destroy_device_after_unbind(ROW_ARGS)
 {
 	close_cdev(self);
-	CHECK(destroy(self->iommufd, self->devid));
+	CHECK(lab_destroy(self->iommufd, self->devid));
 }
 
 static void row_destroy_ioas_after_detach(ROW_ARGS)
 {
-	CHECK(destroy(self->iommufd, self->ioas));
+	CHECK(lab_destroy(self->iommufd, self->ioas));
 	expect_no_pa(_metadata, self, self->ioas, MAP_IOVA, ENOENT);
-	ASSERT_EQ(self->vmpin_base, vmpin_kb());
+	ASSERT_EQ(self->vmpin_base, lab_vmpin_kb());
 }
 
 /* ======================= VFIO_DEVICE_BIND_IOMMUFD ======================= */
@@ -2599,7 +2465,7 @@ static void row_bind_flags_each_bit(ROW_ARGS)
 
 static void row_bind_iommufd_negative(ROW_ARGS)
 {
-	CHECK(bind_dev(self->cdev, -1, NULL));
+	CHECK(lab_bind_iommufd(self->cdev, -1, NULL));
 }
 
 static void row_bind_iommufd_closed(ROW_ARGS)
@@ -2608,7 +2474,7 @@ static void row_bind_iommufd_closed(ROW_ARGS)
 
 	ASSERT_LE(0, closed);
 	close(closed);
-	CHECK(bind_dev(self->cdev, closed, NULL));
+	CHECK(lab_bind_iommufd(self->cdev, closed, NULL));
 }
 
 static void row_bind_iommufd_not_iommufd(ROW_ARGS)
@@ -2616,13 +2482,13 @@ static void row_bind_iommufd_not_iommufd(ROW_ARGS)
 	int null = open("/dev/null", O_RDWR);
 
 	ASSERT_LE(0, null);
-	CHECK(bind_dev(self->cdev, null, NULL));
+	CHECK(lab_bind_iommufd(self->cdev, null, NULL));
 	close(null);
 }
 
 static void row_bind_twice(ROW_ARGS)
 {
-	CHECK(bind_dev(self->cdev, self->iommufd, NULL));
+	CHECK(lab_bind_iommufd(self->cdev, self->iommufd, NULL));
 }
 
 static void row_bind_twice_other_iommufd(ROW_ARGS)
@@ -2630,25 +2496,25 @@ static void row_bind_twice_other_iommufd(ROW_ARGS)
 	int other = open("/dev/iommu", O_RDWR);
 
 	ASSERT_LE(0, other);
-	CHECK(bind_dev(self->cdev, other, NULL));
+	CHECK(lab_bind_iommufd(self->cdev, other, NULL));
 	close(other);
 }
 
 static void row_bind_second_open(ROW_ARGS)
 {
-	int second = open_cdev(self->bdf);
+	int second = lab_open_noiommu_cdev(self->bdf);
 	int other = open("/dev/iommu", O_RDWR);
 
 	ASSERT_LE(0, second);
 	ASSERT_LE(0, other);
-	CHECK(bind_dev(second, other, NULL));
+	CHECK(lab_bind_iommufd(second, other, NULL));
 	close(second);
 	close(other);
 }
 
 static int bind_self(FIXTURE_DATA(malformed) *self)
 {
-	return bind_dev(self->cdev, self->iommufd, NULL);
+	return lab_bind_iommufd(self->cdev, self->iommufd, NULL);
 }
 
 static void row_bind_without_cap_sys_rawio(ROW_ARGS)
@@ -2665,7 +2531,7 @@ static void row_bind_while_group_open(ROW_ARGS)
 		 lab_iommu_group(self->bdf));
 	group = open(path, O_RDWR);
 	ASSERT_LE(0, group) TH_LOG("%s: %s", path, strerror(errno));
-	CHECK(bind_dev(self->cdev, self->iommufd, NULL));
+	CHECK(lab_bind_iommufd(self->cdev, self->iommufd, NULL));
 	close(group);
 }
 
@@ -2704,7 +2570,7 @@ static void row_attach_argsz_larger(ROW_ARGS)
 	big.attach.argsz = sizeof(big);
 	CHECK(ioctl(self->cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &big));
 	ASSERT_NE(self->ioas, big.attach.pt_id);
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas, self->buf, PAGE,
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, self->ioas, self->buf, PAGE,
 			       MAP_IOVA));
 	expect_pa(_metadata, self, self->ioas, MAP_IOVA, self->buf);
 }
@@ -2724,41 +2590,41 @@ static void row_attach_flags_each_bit(ROW_ARGS)
 
 static void row_attach_before_bind(ROW_ARGS)
 {
-	CHECK(attach_pt(self->cdev, self->ioas, NULL));
+	CHECK(lab_attach_pt(self->cdev, self->ioas, NULL));
 }
 
 static void row_attach_pt_id_zero(ROW_ARGS)
 {
-	CHECK(attach_pt(self->cdev, 0, NULL));
+	CHECK(lab_attach_pt(self->cdev, 0, NULL));
 }
 
 static void row_attach_pt_unknown(ROW_ARGS)
 {
-	CHECK(attach_pt(self->cdev, UNKNOWN_ID, NULL));
+	CHECK(lab_attach_pt(self->cdev, UNKNOWN_ID, NULL));
 }
 
 static void row_attach_pt_is_device(ROW_ARGS)
 {
-	CHECK(attach_pt(self->cdev, self->devid, NULL));
+	CHECK(lab_attach_pt(self->cdev, self->devid, NULL));
 }
 
 static void row_attach_pt_destroyed_ioas(ROW_ARGS)
 {
 	uint32_t gone = destroyed_ioas(_metadata, self);
 
-	CHECK(attach_pt(self->cdev, gone, NULL));
+	CHECK(lab_attach_pt(self->cdev, gone, NULL));
 }
 
 static void row_attach_pt_freed_auto_hwpt(ROW_ARGS)
 {
-	CHECK(attach_pt(self->cdev, self->hwpt, NULL));
+	CHECK(lab_attach_pt(self->cdev, self->hwpt, NULL));
 }
 
 static void row_attach_twice_same_ioas(ROW_ARGS)
 {
 	uint32_t pt = 0;
 
-	CHECK(attach_pt(self->cdev, self->ioas, &pt));
+	CHECK(lab_attach_pt(self->cdev, self->ioas, &pt));
 	ASSERT_EQ(self->hwpt, pt);
 }
 
@@ -2768,12 +2634,12 @@ static void row_attach_replace_other_ioas(ROW_ARGS)
 					PAGE);
 	uint32_t pt = 0;
 
-	CHECK(attach_pt(self->cdev, other, &pt));
+	CHECK(lab_attach_pt(self->cdev, other, &pt));
 	ASSERT_NE(self->hwpt, pt);
 	expect_pa(_metadata, self, other, FREE_IOVA, self->buf + MAPPED);
 	expect_no_pa(_metadata, self, self->ioas, MAP_IOVA, ENODEV);
 	/* Only the new IOAS's page is pinned now */
-	ASSERT_EQ(self->vmpin_base + (long)(PAGE / 1024), vmpin_kb());
+	ASSERT_EQ(self->vmpin_base + (long)(PAGE / 1024), lab_vmpin_kb());
 }
 
 static void row_attach_replace_onto_mapping_beyond_table(ROW_ARGS)
@@ -2781,7 +2647,7 @@ static void row_attach_replace_onto_mapping_beyond_table(ROW_ARGS)
 	uint32_t ioas = ioas_mapped_at(_metadata, self, TABLE_END, MAPPED,
 				       PAGE);
 
-	CHECK(attach_pt(self->cdev, ioas, NULL));
+	CHECK(lab_attach_pt(self->cdev, ioas, NULL));
 }
 
 static void row_attach_ioas_allowed_beyond_table(ROW_ARGS)
@@ -2789,14 +2655,14 @@ static void row_attach_ioas_allowed_beyond_table(ROW_ARGS)
 	uint32_t ioas = new_ioas(_metadata, self);
 
 	ASSERT_EQ(0, allow_iovas(self->iommufd, ioas, &past_table, 1));
-	CHECK(attach_pt(self->cdev, ioas, NULL));
+	CHECK(lab_attach_pt(self->cdev, ioas, NULL));
 }
 
 static void row_attach_ioas_mapped_unaligned(ROW_ARGS)
 {
 	uint32_t ioas = ioas_mapped_unaligned(_metadata, self);
 
-	CHECK(attach_pt(self->cdev, ioas, NULL));
+	CHECK(lab_attach_pt(self->cdev, ioas, NULL));
 }
 
 static uint32_t mock_hwpt_on_new_ioas(ROW_ARGS)
@@ -2813,7 +2679,7 @@ static void row_attach_mock_hwpt(ROW_ARGS)
 {
 	uint32_t hwpt = mock_hwpt_on_new_ioas(_metadata, self);
 
-	CHECK(attach_pt(self->cdev, hwpt, NULL));
+	CHECK(lab_attach_pt(self->cdev, hwpt, NULL));
 }
 
 /* The same call from "attached" is iommufd_device_replace() */
@@ -2821,7 +2687,7 @@ static void row_attach_replace_onto_mock_hwpt(ROW_ARGS)
 {
 	uint32_t hwpt = mock_hwpt_on_new_ioas(_metadata, self);
 
-	CHECK(attach_pt(self->cdev, hwpt, NULL));
+	CHECK(lab_attach_pt(self->cdev, hwpt, NULL));
 }
 
 static void row_mock_device_onto_noiommu_hwpt(ROW_ARGS)
@@ -2834,10 +2700,10 @@ static void row_attach_ioas_shared_with_mock(ROW_ARGS)
 	uint32_t mock = 0, pt = 0;
 
 	ASSERT_EQ(0, mock_domain(self->iommufd, self->ioas, &mock));
-	CHECK(attach_pt(self->cdev, self->ioas, &pt));
+	CHECK(lab_attach_pt(self->cdev, self->ioas, &pt));
 	ASSERT_NE(mock, pt);
 	/* inside both domains' apertures: [2^24, 2^31) for the mock */
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas, self->buf, PAGE,
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, self->ioas, self->buf, PAGE,
 			       1UL << 24));
 	expect_pa(_metadata, self, self->ioas, 1UL << 24, self->buf);
 }
@@ -2869,7 +2735,7 @@ static void row_detach_argsz_larger(ROW_ARGS)
 
 	CHECK(ioctl(self->cdev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &big));
 	expect_no_pa(_metadata, self, self->ioas, MAP_IOVA, ENODEV);
-	ASSERT_EQ(self->vmpin_base, vmpin_kb());
+	ASSERT_EQ(self->vmpin_base, lab_vmpin_kb());
 }
 
 static void row_detach_flags_each_bit(ROW_ARGS)
@@ -2888,17 +2754,17 @@ static void row_detach_flags_each_bit(ROW_ARGS)
 
 static void row_detach_before_bind(ROW_ARGS)
 {
-	CHECK(detach_pt(self->cdev));
+	CHECK(lab_detach_pt(self->cdev));
 }
 
 static void row_detach_not_attached(ROW_ARGS)
 {
-	CHECK(detach_pt(self->cdev));
+	CHECK(lab_detach_pt(self->cdev));
 }
 
 static void row_detach_twice(ROW_ARGS)
 {
-	CHECK(detach_pt(self->cdev));
+	CHECK(lab_detach_pt(self->cdev));
 }
 
 /* ============================ running a row ============================ */
@@ -2943,37 +2809,37 @@ FIXTURE_SETUP(malformed)
 	 */
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &memlock));
 	ASSERT_EQ(0, lab_drop_capability(CAP_IPC_LOCK));
-	self->vmpin_base = vmpin_kb();
-	self->foll_pins_base = foll_pins();
-	self->iommu_pages_base = iommu_pages();
+	self->vmpin_base = lab_vmpin_kb();
+	self->foll_pins_base = lab_foll_pins();
+	self->iommu_pages_base = lab_vmstat("nr_iommu_pages");
 	ASSERT_LE(0, self->vmpin_base);
 	ASSERT_NE(LONG_MIN, self->foll_pins_base);
 	ASSERT_LE(0, self->iommu_pages_base);
 
-	self->cdev = open_cdev(self->bdf);
+	self->cdev = lab_open_noiommu_cdev(self->bdf);
 	ASSERT_LE(0, self->cdev) TH_LOG("open cdev: %s", strerror(errno));
 	self->iommufd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, self->iommufd);
 	ASSERT_EQ(0, set_mm_accounting(self->iommufd));
-	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
+	ASSERT_EQ(0, lab_ioas_alloc(self->iommufd, &self->ioas));
 	if (row->state == ST_UNBOUND)
 		return;
-	ASSERT_EQ(0, bind_dev(self->cdev, self->iommufd, &self->devid))
+	ASSERT_EQ(0, lab_bind_iommufd(self->cdev, self->iommufd, &self->devid))
 		TH_LOG("bind: %s", strerror(errno));
 	if (row->state == ST_BOUND)
 		return;
 	ASSERT_NE(0, self->devid);
-	ASSERT_EQ(0, attach_pt(self->cdev, self->ioas, &self->hwpt));
+	ASSERT_EQ(0, lab_attach_pt(self->cdev, self->ioas, &self->hwpt));
 	/* pt_id came back as the auto HWPT, an object of its own */
 	ASSERT_NE(self->ioas, self->hwpt);
 	ASSERT_NE(self->devid, self->hwpt);
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas, self->buf, MAPPED,
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, self->ioas, self->buf, MAPPED,
 			       MAP_IOVA));
-	ASSERT_EQ(self->vmpin_base + (long)(MAPPED / 1024), vmpin_kb());
+	ASSERT_EQ(self->vmpin_base + (long)(MAPPED / 1024), lab_vmpin_kb());
 	if (row->state == ST_ATTACHED)
 		return;
-	ASSERT_EQ(0, detach_pt(self->cdev));
-	ASSERT_EQ(self->vmpin_base, vmpin_kb());
+	ASSERT_EQ(0, lab_detach_pt(self->cdev));
+	ASSERT_EQ(self->vmpin_base, lab_vmpin_kb());
 }
 
 FIXTURE_TEARDOWN(malformed)
@@ -2996,29 +2862,29 @@ static void check_state_intact(ROW_ARGS)
 
 	switch (self->row->state) {
 	case ST_UNBOUND:
-		ASSERT_EQ(self->vmpin_base, vmpin_kb());
-		ASSERT_EQ(0, bind_dev(self->cdev, self->iommufd, NULL))
+		ASSERT_EQ(self->vmpin_base, lab_vmpin_kb());
+		ASSERT_EQ(0, lab_bind_iommufd(self->cdev, self->iommufd, NULL))
 			TH_LOG("row %s: no bind afterwards: %s", name,
 			       strerror(errno));
 		break;
 	case ST_BOUND:
-		ASSERT_EQ(self->vmpin_base, vmpin_kb());
-		ASSERT_EQ(0, attach_pt(self->cdev, self->ioas, &pt))
+		ASSERT_EQ(self->vmpin_base, lab_vmpin_kb());
+		ASSERT_EQ(0, lab_attach_pt(self->cdev, self->ioas, &pt))
 			TH_LOG("row %s: no attach afterwards: %s", name,
 			       strerror(errno));
-		ASSERT_EQ(0, detach_pt(self->cdev));
+		ASSERT_EQ(0, lab_detach_pt(self->cdev));
 		break;
 	case ST_ATTACHED:
 		expect_pa(_metadata, self, self->ioas, MAP_IOVA, self->buf);
 		expect_pa(_metadata, self, self->ioas, MAP_IOVA + PAGE,
 			  self->buf + PAGE);
-		ASSERT_EQ(self->vmpin_base + (long)(MAPPED / 1024), vmpin_kb())
+		ASSERT_EQ(self->vmpin_base + (long)(MAPPED / 1024), lab_vmpin_kb())
 			TH_LOG("row %s: pins changed", name);
 		break;
 	case ST_DETACHED:
 		expect_no_pa(_metadata, self, self->ioas, MAP_IOVA, ENODEV);
-		ASSERT_EQ(self->vmpin_base, vmpin_kb());
-		ASSERT_EQ(0, attach_pt(self->cdev, self->ioas, &pt));
+		ASSERT_EQ(self->vmpin_base, lab_vmpin_kb());
+		ASSERT_EQ(0, lab_attach_pt(self->cdev, self->ioas, &pt));
 		expect_pa(_metadata, self, self->ioas, MAP_IOVA, self->buf);
 		break;
 	}
@@ -3035,12 +2901,12 @@ TEST_F(malformed, result)
 
 	/* Closing everything gives every pin and page table back */
 	release_all(self);
-	ASSERT_EQ(self->vmpin_base, vmpin_kb())
+	ASSERT_EQ(self->vmpin_base, lab_vmpin_kb())
 		TH_LOG("row %s: VmPin %ld kB after close, %ld before", row->name,
-		       vmpin_kb(), self->vmpin_base);
-	ASSERT_EQ(self->foll_pins_base, foll_pins())
+		       lab_vmpin_kb(), self->vmpin_base);
+	ASSERT_EQ(self->foll_pins_base, lab_foll_pins())
 		TH_LOG("row %s: pinned pages leaked", row->name);
-	ASSERT_EQ(self->iommu_pages_base, iommu_pages())
+	ASSERT_EQ(self->iommu_pages_base, lab_vmstat("nr_iommu_pages"))
 		TH_LOG("row %s: page table pages leaked", row->name);
 }
 
@@ -3065,13 +2931,13 @@ FIXTURE_TEARDOWN(after_table)
 TEST_F(after_table, pins_and_tables_back_to_start)
 {
 	ASSERT_NE(LONG_MIN, kernel.foll_pins);
-	ASSERT_EQ(kernel.foll_pins, foll_pins())
+	ASSERT_EQ(kernel.foll_pins, lab_foll_pins())
 		TH_LOG("%ld pages pinned before the table, %ld now",
-		       kernel.foll_pins, foll_pins());
+		       kernel.foll_pins, lab_foll_pins());
 	ASSERT_LE(0, kernel.iommu_pages);
-	ASSERT_EQ(kernel.iommu_pages, iommu_pages())
+	ASSERT_EQ(kernel.iommu_pages, lab_vmstat("nr_iommu_pages"))
 		TH_LOG("%ld IOMMU page table pages before the table, %ld now",
-		       kernel.iommu_pages, iommu_pages());
+		       kernel.iommu_pages, lab_vmstat("nr_iommu_pages"));
 	TH_LOG("%ld pages pinned and %ld IOMMU table pages, before and after",
 	       kernel.foll_pins, kernel.iommu_pages);
 }
@@ -3086,21 +2952,21 @@ TEST_F(after_table, device_opens_and_binds_again)
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
 	ASSERT_NE(MAP_FAILED, page);
-	cdev = open_cdev(self->bdf);
+	cdev = lab_open_noiommu_cdev(self->bdf);
 	ASSERT_LE(0, cdev) TH_LOG("open: %s", strerror(errno));
 	iommufd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, iommufd);
-	ASSERT_EQ(0, bind_dev(cdev, iommufd, &devid));
+	ASSERT_EQ(0, lab_bind_iommufd(cdev, iommufd, &devid));
 	ASSERT_EQ(0, hw_info(iommufd, devid));
-	ASSERT_EQ(0, ioas_alloc(iommufd, &ioas));
-	ASSERT_EQ(0, attach_pt(cdev, ioas, NULL));
-	ASSERT_EQ(0, map_fixed(iommufd, ioas, page, PAGE, MAP_IOVA));
+	ASSERT_EQ(0, lab_ioas_alloc(iommufd, &ioas));
+	ASSERT_EQ(0, lab_attach_pt(cdev, ioas, NULL));
+	ASSERT_EQ(0, lab_map_fixed(iommufd, ioas, page, PAGE, MAP_IOVA));
 	ASSERT_EQ(0, get_pa(iommufd, ioas, MAP_IOVA, &pa));
 	ASSERT_EQ(lab_pagemap_pa(page), pa);
 	close(cdev);
 	close(iommufd);
-	ASSERT_EQ(kernel.foll_pins, foll_pins());
-	ASSERT_EQ(kernel.iommu_pages, iommu_pages());
+	ASSERT_EQ(kernel.foll_pins, lab_foll_pins());
+	ASSERT_EQ(kernel.iommu_pages, lab_vmstat("nr_iommu_pages"));
 	munmap(page, PAGE);
 }
 

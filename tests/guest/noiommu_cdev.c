@@ -37,29 +37,6 @@ static bool cdev_noiommu_expected(void)
 	       lab_kconfig("VFIO_DEVICE_CDEV") == 'y';
 }
 
-/* Open the no-IOMMU cdev of bdf; -1 with errno set on failure. */
-static int open_cdev(const char *bdf)
-{
-	char name[64], path[96];
-
-	if (!lab_vfio_cdev_name(bdf, name, sizeof(name))) {
-		errno = ENODEV;
-		return -1;
-	}
-	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
-	return open(path, O_RDWR);
-}
-
-static int bind_iommufd(int device_fd, int iommufd)
-{
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = iommufd,
-	};
-
-	return ioctl(device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-}
-
 static int get_info(int device_fd)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
@@ -175,7 +152,7 @@ TEST(open_needs_cap_sys_rawio)
 	if (pid == 0) {
 		if (lab_drop_capability(CAP_SYS_RAWIO))
 			_exit(10);
-		if (open_cdev(bdf) >= 0)
+		if (lab_open_noiommu_cdev(bdf) >= 0)
 			_exit(11);
 		_exit(errno == EPERM ? 0 : 12);
 	}
@@ -193,7 +170,7 @@ TEST(bind_needs_cap_sys_rawio)
 	if (!cdev_noiommu_expected())
 		SKIP(return, "no no-IOMMU cdev in this kernel/boot");
 	ASSERT_TRUE(lab_find_pci(EDU_VENDOR, EDU_DEVICE, 0, bdf));
-	fd = open_cdev(bdf);
+	fd = lab_open_noiommu_cdev(bdf);
 	ASSERT_LE(0, fd);
 	iommufd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, iommufd);
@@ -202,13 +179,13 @@ TEST(bind_needs_cap_sys_rawio)
 	if (pid == 0) {
 		if (lab_drop_capability(CAP_SYS_RAWIO))
 			_exit(10);
-		if (!bind_iommufd(fd, iommufd))
+		if (!lab_bind_iommufd(fd, iommufd, NULL))
 			_exit(11);
 		_exit(errno == EPERM ? 0 : 12);
 	}
 	ASSERT_EQ(0, child_status(pid));
 	/* The refused bind left the device usable. */
-	ASSERT_EQ(0, bind_iommufd(fd, iommufd));
+	ASSERT_EQ(0, lab_bind_iommufd(fd, iommufd, NULL));
 	close(fd);
 	close(iommufd);
 }
@@ -221,7 +198,7 @@ TEST(open_warns_and_taints)
 	if (!cdev_noiommu_expected())
 		SKIP(return, "no no-IOMMU cdev in this kernel/boot");
 	ASSERT_TRUE(lab_find_pci(EDU_VENDOR, EDU_DEVICE, 0, bdf));
-	fd = open_cdev(bdf);
+	fd = lab_open_noiommu_cdev(bdf);
 	ASSERT_LE(0, fd);
 	snprintf(msg, sizeof(msg), "vfio-noiommu device opened by user (%s:%d)",
 		 program_invocation_short_name, getpid());
@@ -244,7 +221,7 @@ FIXTURE_SETUP(unbound)
 	if (!cdev_noiommu_expected())
 		SKIP(return, "no no-IOMMU cdev in this kernel/boot");
 	ASSERT_TRUE(lab_find_pci(EDU_VENDOR, EDU_DEVICE, 0, self->bdf));
-	self->fd = open_cdev(self->bdf);
+	self->fd = lab_open_noiommu_cdev(self->bdf);
 	ASSERT_LE(0, self->fd) TH_LOG("open: %s", strerror(errno));
 	self->iommufd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, self->iommufd);
@@ -274,7 +251,7 @@ TEST_F(unbound, ioctls_before_bind_fail)
 	ASSERT_EQ(-1, ioctl(self->fd, VFIO_DEVICE_RESET));
 	ASSERT_EQ(EINVAL, errno);
 	/* ... and the device still binds afterwards. */
-	ASSERT_EQ(0, bind_iommufd(self->fd, self->iommufd));
+	ASSERT_EQ(0, lab_bind_iommufd(self->fd, self->iommufd, NULL));
 	ASSERT_EQ(0, get_info(self->fd));
 }
 
@@ -289,17 +266,17 @@ TEST_F(unbound, bind_rejects_bad_input)
 	closed_fd = dup(self->iommufd);
 	ASSERT_LE(0, closed_fd);
 	close(closed_fd);
-	ASSERT_EQ(-1, bind_iommufd(self->fd, closed_fd));
+	ASSERT_EQ(-1, lab_bind_iommufd(self->fd, closed_fd, NULL));
 	ASSERT_EQ(EBADF, errno);
 
 	not_iommufd = open("/dev/null", O_RDWR);
 	ASSERT_LE(0, not_iommufd);
-	ASSERT_EQ(-1, bind_iommufd(self->fd, not_iommufd));
+	ASSERT_EQ(-1, lab_bind_iommufd(self->fd, not_iommufd, NULL));
 	ASSERT_EQ(EBADFD, errno);
 	close(not_iommufd);
 
 	/* The 6.6-era "iommufd = -1 means no-IOMMU" convention is not used. */
-	ASSERT_EQ(-1, bind_iommufd(self->fd, -1));
+	ASSERT_EQ(-1, lab_bind_iommufd(self->fd, -1, NULL));
 	ASSERT_EQ(EINVAL, errno);
 
 	bind.flags = 1;
@@ -312,8 +289,8 @@ TEST_F(unbound, bind_rejects_bad_input)
 
 	/* None of that left anything behind: a good bind works, once. */
 	ASSERT_EQ(-1, get_info(self->fd));
-	ASSERT_EQ(0, bind_iommufd(self->fd, self->iommufd));
-	ASSERT_EQ(-1, bind_iommufd(self->fd, self->iommufd));
+	ASSERT_EQ(0, lab_bind_iommufd(self->fd, self->iommufd, NULL));
+	ASSERT_EQ(-1, lab_bind_iommufd(self->fd, self->iommufd, NULL));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, get_info(self->fd));
 }
@@ -321,11 +298,11 @@ TEST_F(unbound, bind_rejects_bad_input)
 /* The cdev path only allows one open of the device at a time. */
 TEST_F(unbound, second_open_cannot_bind)
 {
-	int fd2 = open_cdev(self->bdf);
+	int fd2 = lab_open_noiommu_cdev(self->bdf);
 
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, bind_iommufd(self->fd, self->iommufd));
-	ASSERT_EQ(-1, bind_iommufd(fd2, self->iommufd));
+	ASSERT_EQ(0, lab_bind_iommufd(self->fd, self->iommufd, NULL));
+	ASSERT_EQ(-1, lab_bind_iommufd(fd2, self->iommufd, NULL));
 	ASSERT_EQ(EINVAL, errno);
 	close(fd2);
 	ASSERT_EQ(0, get_info(self->fd));
@@ -339,7 +316,7 @@ TEST_F(unbound, bound_cdev_blocks_group)
 
 	if (lab_kconfig("VFIO_GROUP") != 'y')
 		SKIP(return, "kernel built without VFIO_GROUP");
-	ASSERT_EQ(0, bind_iommufd(self->fd, self->iommufd));
+	ASSERT_EQ(0, lab_bind_iommufd(self->fd, self->iommufd, NULL));
 	snprintf(path, sizeof(path), "/dev/vfio/noiommu-%d",
 		 lab_iommu_group(self->bdf));
 	group = open(path, O_RDWR);
@@ -353,18 +330,18 @@ TEST_F(unbound, close_iommufd_before_device)
 {
 	int fd2, iommufd2;
 
-	ASSERT_EQ(0, bind_iommufd(self->fd, self->iommufd));
+	ASSERT_EQ(0, lab_bind_iommufd(self->fd, self->iommufd, NULL));
 	close(self->iommufd);
 	self->iommufd = -1;
 	ASSERT_EQ(0, get_info(self->fd));
 	close(self->fd);
 	self->fd = -1;
 
-	fd2 = open_cdev(self->bdf);
+	fd2 = lab_open_noiommu_cdev(self->bdf);
 	ASSERT_LE(0, fd2);
 	iommufd2 = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, iommufd2);
-	ASSERT_EQ(0, bind_iommufd(fd2, iommufd2));
+	ASSERT_EQ(0, lab_bind_iommufd(fd2, iommufd2, NULL));
 	close(fd2);
 	close(iommufd2);
 }
@@ -386,11 +363,11 @@ FIXTURE_SETUP(bound)
 	if (!cdev_noiommu_expected())
 		SKIP(return, "no no-IOMMU cdev in this kernel/boot");
 	ASSERT_TRUE(lab_find_pci(EDU_VENDOR, EDU_DEVICE, 0, self->bdf));
-	self->fd = open_cdev(self->bdf);
+	self->fd = lab_open_noiommu_cdev(self->bdf);
 	ASSERT_LE(0, self->fd);
 	self->iommufd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, self->iommufd);
-	ASSERT_EQ(0, bind_iommufd(self->fd, self->iommufd))
+	ASSERT_EQ(0, lab_bind_iommufd(self->fd, self->iommufd, NULL))
 		TH_LOG("bind: %s", strerror(errno));
 	self->bar = lab_map_bar(self->fd, 0, &self->bar_size);
 	ASSERT_NE(NULL, self->bar);
@@ -557,9 +534,9 @@ TEST_F(bound, driver_unbind_while_open)
 
 	ASSERT_EQ(0, lab_bind_vfio_pci(self->bdf));
 	ASSERT_TRUE(lab_vfio_cdev_name(self->bdf, name, sizeof(name)));
-	self->fd = open_cdev(self->bdf);
+	self->fd = lab_open_noiommu_cdev(self->bdf);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, bind_iommufd(self->fd, self->iommufd));
+	ASSERT_EQ(0, lab_bind_iommufd(self->fd, self->iommufd, NULL));
 	ASSERT_EQ(0, get_info(self->fd));
 }
 
@@ -583,11 +560,11 @@ TEST(nvme_msix_eventfds)
 	if (!cdev_noiommu_expected())
 		SKIP(return, "no no-IOMMU cdev in this kernel/boot");
 	ASSERT_TRUE(lab_find_pci(QEMU_NVME_VENDOR, QEMU_NVME_DEVICE, 0, bdf));
-	fd = open_cdev(bdf);
+	fd = lab_open_noiommu_cdev(bdf);
 	ASSERT_LE(0, fd);
 	iommufd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, iommufd);
-	ASSERT_EQ(0, bind_iommufd(fd, iommufd));
+	ASSERT_EQ(0, lab_bind_iommufd(fd, iommufd, NULL));
 	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_GET_IRQ_INFO, &irq));
 	ASSERT_LE(2, irq.count);
 	efds[0] = eventfd(0, EFD_CLOEXEC);

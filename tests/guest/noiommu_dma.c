@@ -75,35 +75,17 @@ static void close_dev(struct noiommu_dev *d)
 		close(d->fd);
 }
 
-static int map_fixed(int iommufd, uint32_t ioas, void *buf, size_t len,
-		     uint64_t iova)
-{
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)buf,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(iommufd, IOMMU_IOAS_MAP, &map);
-}
-
 /* Physical address of iova and the contiguous bytes from there; 0 on error */
 static uint64_t get_pa(int iommufd, uint32_t ioas, uint64_t iova,
 		       uint64_t *len)
 {
-	struct iommu_ioas_noiommu_get_pa cmd = {
-		.size = sizeof(cmd), .ioas_id = ioas, .iova = iova,
-	};
+	uint64_t pa, l;
 
-	if (ioctl(iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, &cmd))
+	if (lab_get_pa(iommufd, ioas, iova, &pa, &l))
 		return 0;
 	if (len)
-		*len = cmd.length;
-	return cmd.out_phys;
+		*len = l;
+	return pa;
 }
 
 static void *alloc_buffer(size_t len)
@@ -160,7 +142,7 @@ TEST_F(dma, edu_round_trip_one_page)
 	ASSERT_NE(NULL, buf);
 	fill_pattern(buf, PAGE, 1);
 	memset(buf + PAGE, 0, PAGE);
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas, buf, 2 * PAGE,
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, self->ioas, buf, 2 * PAGE,
 			       0x100000));
 	src_pa = get_pa(self->iommufd, self->ioas, 0x100000, NULL);
 	dst_pa = get_pa(self->iommufd, self->ioas, 0x100000 + PAGE, NULL);
@@ -198,9 +180,9 @@ TEST_F(dma, edu_scattered_pages)
 	}
 	fill_pattern(src, NPAGES * PAGE, 7);
 	memset(dst, 0, NPAGES * PAGE);
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas, src, NPAGES * PAGE,
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, self->ioas, src, NPAGES * PAGE,
 			       0x200000));
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas, dst, NPAGES * PAGE,
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, self->ioas, dst, NPAGES * PAGE,
 			       0x400000));
 	for (i = 0; i < NPAGES; i++) {
 		uint64_t s = get_pa(self->iommufd, self->ioas,
@@ -234,7 +216,7 @@ TEST_F(dma, two_edus_one_ioas)
 		TH_LOG("a second edu device (lab/run --edu 2) is needed");
 	fill_pattern(buf, PAGE, 3);
 	memset(buf + PAGE, 0, PAGE);
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas, buf, 2 * PAGE,
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, self->ioas, buf, 2 * PAGE,
 			       0x100000));
 	pa = get_pa(self->iommufd, self->ioas, 0x100000, NULL);
 	ASSERT_NE(0, pa);
@@ -322,7 +304,7 @@ TEST(nvme_identify_controller)
 	mem = alloc_buffer(3 * PAGE);
 	ASSERT_NE(NULL, mem);
 	memset(mem, 0, 3 * PAGE);
-	ASSERT_EQ(0, map_fixed(iommufd, alloc.out_ioas_id, mem, 3 * PAGE,
+	ASSERT_EQ(0, lab_map_fixed(iommufd, alloc.out_ioas_id, mem, 3 * PAGE,
 			       0x10000));
 	sq_pa = get_pa(iommufd, alloc.out_ioas_id, 0x10000, NULL);
 	cq_pa = get_pa(iommufd, alloc.out_ioas_id, 0x10000 + PAGE, NULL);

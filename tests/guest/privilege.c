@@ -376,72 +376,11 @@ static int cdev_path(const char *bdf, char *path, size_t len)
 	return 0;
 }
 
-static int bind_iommufd(int device_fd, int iommufd)
-{
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind), .iommufd = iommufd,
-	};
-
-	return ioctl(device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-}
-
-static int attach_pt(int device_fd, uint32_t pt_id)
-{
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach), .pt_id = pt_id,
-	};
-
-	return ioctl(device_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
-}
-
 static int device_info(int device_fd)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 
 	return ioctl(device_fd, VFIO_DEVICE_GET_INFO, &info);
-}
-
-static int ioas_alloc(int iommufd, uint32_t *ioas)
-{
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-
-	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc))
-		return -1;
-	*ioas = alloc.out_ioas_id;
-	return 0;
-}
-
-static int map_fixed(int iommufd, uint32_t ioas, void *buf, size_t len,
-		     uint64_t iova)
-{
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)buf,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(iommufd, IOMMU_IOAS_MAP, &map);
-}
-
-static int unmap(int iommufd, uint32_t ioas, uint64_t iova, size_t len)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd), .ioas_id = ioas, .iova = iova,
-		.length = len,
-	};
-
-	return ioctl(iommufd, IOMMU_IOAS_UNMAP, &cmd);
-}
-
-static int destroy(int iommufd, uint32_t id)
-{
-	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(iommufd, IOMMU_DESTROY, &cmd);
 }
 
 static int iova_ranges(int iommufd, uint32_t ioas)
@@ -453,23 +392,6 @@ static int iova_ranges(int iommufd, uint32_t ioas)
 	};
 
 	return ioctl(iommufd, IOMMU_IOAS_IOVA_RANGES, &cmd);
-}
-
-/* GET_PA; *phys and *len are what the kernel left in the struct, which
- * must be nothing when it refuses. */
-static int get_pa(int iommufd, uint32_t ioas, uint64_t iova, uint64_t *phys,
-		  uint64_t *len)
-{
-	struct iommu_ioas_noiommu_get_pa cmd = {
-		.size = sizeof(cmd), .ioas_id = ioas, .iova = iova,
-	};
-	int ret = ioctl(iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, &cmd);
-
-	if (phys)
-		*phys = cmd.out_phys;
-	if (len)
-		*len = cmd.length;
-	return ret;
 }
 
 static void *page_of_memory(void)
@@ -500,25 +422,25 @@ static void probe_handed_fds(const struct handed *h, struct fd_probe *p)
 	void *buf;
 
 	p->ran = true;
-	RECORD(p->get_pa, get_pa(h->iommufd, h->ioas, h->iova, &p->phys_seen,
+	RECORD(p->get_pa, lab_get_pa(h->iommufd, h->ioas, h->iova, &p->phys_seen,
 				 &p->len_seen));
 	RECORD(p->get_pa_unmapped,
-	       get_pa(h->iommufd, h->ioas, UNMAPPED_IOVA, NULL, NULL));
+	       lab_get_pa(h->iommufd, h->ioas, UNMAPPED_IOVA, NULL, NULL));
 	RECORD(p->get_pa_no_ioas,
-	       get_pa(h->iommufd, NO_SUCH_IOAS, h->iova, NULL, NULL));
+	       lab_get_pa(h->iommufd, NO_SUCH_IOAS, h->iova, NULL, NULL));
 	RECORD(p->ranges, iova_ranges(h->iommufd, h->ioas));
-	RECORD(p->ioas_alloc, ioas_alloc(h->iommufd, &own));
+	RECORD(p->ioas_alloc, lab_ioas_alloc(h->iommufd, &own));
 	buf = page_of_memory();
 	RECORD(p->map,
-	       buf ? map_fixed(h->iommufd, own, buf, PAGE, OWN_IOVA) : -1);
+	       buf ? lab_map_fixed(h->iommufd, own, buf, PAGE, OWN_IOVA) : -1);
 	RECORD(p->dev_info, device_info(h->devfd));
-	RECORD(p->bind, bind_iommufd(h->devfd, h->iommufd));
-	RECORD(p->attach_own, attach_pt(h->devfd, own));
-	RECORD(p->get_pa_own, get_pa(h->iommufd, own, OWN_IOVA, NULL, NULL));
+	RECORD(p->bind, lab_bind_iommufd(h->devfd, h->iommufd, NULL));
+	RECORD(p->attach_own, lab_attach_pt(h->devfd, own, NULL));
+	RECORD(p->get_pa_own, lab_get_pa(h->iommufd, own, OWN_IOVA, NULL, NULL));
 	if (p->attach_own.ret == 0)
-		RECORD(p->attach_back, attach_pt(h->devfd, h->ioas));
-	RECORD(p->unmap, unmap(h->iommufd, own, OWN_IOVA, PAGE));
-	RECORD(p->destroy, destroy(h->iommufd, own));
+		RECORD(p->attach_back, lab_attach_pt(h->devfd, h->ioas, NULL));
+	RECORD(p->unmap, lab_unmap(h->iommufd, own, OWN_IOVA, PAGE));
+	RECORD(p->destroy, lab_destroy(h->iommufd, own));
 }
 
 static void assert_no_pa(struct __test_metadata *_metadata,
@@ -600,14 +522,14 @@ FIXTURE_SETUP(cdev)
 					 strerror(errno));
 	self->iommufd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, self->iommufd);
-	ASSERT_EQ(0, bind_iommufd(self->devfd, self->iommufd));
-	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
-	ASSERT_EQ(0, attach_pt(self->devfd, self->ioas));
+	ASSERT_EQ(0, lab_bind_iommufd(self->devfd, self->iommufd, NULL));
+	ASSERT_EQ(0, lab_ioas_alloc(self->iommufd, &self->ioas));
+	ASSERT_EQ(0, lab_attach_pt(self->devfd, self->ioas, NULL));
 	self->buf = page_of_memory();
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas, self->buf, PAGE,
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, self->ioas, self->buf, PAGE,
 			       MAP_IOVA));
-	ASSERT_EQ(0, get_pa(self->iommufd, self->ioas, MAP_IOVA, &self->pa,
+	ASSERT_EQ(0, lab_get_pa(self->iommufd, self->ioas, MAP_IOVA, &self->pa,
 			    &len));
 	ASSERT_NE(0, self->pa);
 }
@@ -639,7 +561,7 @@ static void assert_parent_still_gets_pa(struct __test_metadata *_metadata,
 {
 	uint64_t pa = 0, len;
 
-	ASSERT_EQ(0, get_pa(self->iommufd, self->ioas, MAP_IOVA, &pa, &len));
+	ASSERT_EQ(0, lab_get_pa(self->iommufd, self->ioas, MAP_IOVA, &pa, &len));
 	ASSERT_EQ(self->pa, pa);
 }
 
@@ -759,9 +681,9 @@ static void child_own_iommufd(void *arg, struct report *r)
 	fd = r->own_iommufd.ret;
 	if (fd < 0)
 		return;
-	RECORD(r->own_ioas, ioas_alloc(fd, &ioas));
-	RECORD(r->own_map, buf ? map_fixed(fd, ioas, buf, PAGE, OWN_IOVA) : -1);
-	RECORD(r->own_get_pa, get_pa(fd, ioas, OWN_IOVA, NULL, NULL));
+	RECORD(r->own_ioas, lab_ioas_alloc(fd, &ioas));
+	RECORD(r->own_map, buf ? lab_map_fixed(fd, ioas, buf, PAGE, OWN_IOVA) : -1);
+	RECORD(r->own_get_pa, lab_get_pa(fd, ioas, OWN_IOVA, NULL, NULL));
 	close(fd);
 }
 
@@ -811,11 +733,11 @@ TEST(get_pa_without_noiommu_device_is_enodev)
 		SKIP(return, "kernel built without IOMMUFD");
 	fd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, lab_ioas_alloc(fd, &ioas));
 	buf = page_of_memory();
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, map_fixed(fd, ioas, buf, PAGE, MAP_IOVA));
-	ASSERT_EQ(-1, get_pa(fd, ioas, MAP_IOVA, &phys, &len));
+	ASSERT_EQ(0, lab_map_fixed(fd, ioas, buf, PAGE, MAP_IOVA));
+	ASSERT_EQ(-1, lab_get_pa(fd, ioas, MAP_IOVA, &phys, &len));
 	ASSERT_EQ(ENODEV, errno);
 	ASSERT_EQ(0, phys);
 	close(fd);
@@ -881,7 +803,7 @@ static void child_bind_received(void *arg, struct report *r)
 	close_fds_except(a->sock);
 	RECORD(r->recv, recv_fds(a->sock, fds, 2));
 	if (r->recv.ret == 2)
-		RECORD(r->probe.bind, bind_iommufd(fds[1], fds[0]));
+		RECORD(r->probe.bind, lab_bind_iommufd(fds[1], fds[0], NULL));
 }
 
 /* An unbound cdev fd sent to an unprivileged process cannot be bound
@@ -921,7 +843,7 @@ TEST(scm_rights_unbound_cdev_cannot_bind)
 		ASSERT_EQ(-1, r.probe.bind.ret);
 		ASSERT_EQ(EPERM, r.probe.bind.err);
 		/* The same fds bind in the privileged process. */
-		ASSERT_EQ(0, bind_iommufd(fds[1], fds[0]));
+		ASSERT_EQ(0, lab_bind_iommufd(fds[1], fds[0], NULL));
 		close(fds[1]);
 		close(fds[0]);
 	}
@@ -1030,7 +952,7 @@ static int reopen(pid_t pid, int fd)
 static void probe_new_context(int fd, uint32_t ioas, struct report *r)
 {
 	RECORD(r->new_ctx_ranges, iova_ranges(fd, ioas));
-	RECORD(r->new_ctx_get_pa, get_pa(fd, ioas, MAP_IOVA, NULL, NULL));
+	RECORD(r->new_ctx_get_pa, lab_get_pa(fd, ioas, MAP_IOVA, NULL, NULL));
 }
 
 static void child_reopen(void *arg, struct report *r)
@@ -1080,7 +1002,7 @@ TEST_F(cdev, reopen_through_proc_gives_no_pa)
 	/* Even with the capability, a reopened iommufd is a new context. */
 	fd = reopen(0, self->iommufd);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(-1, get_pa(fd, self->ioas, MAP_IOVA, NULL, NULL));
+	ASSERT_EQ(-1, lab_get_pa(fd, self->ioas, MAP_IOVA, NULL, NULL));
 	ASSERT_EQ(ENOENT, errno);
 	close(fd);
 	assert_parent_still_gets_pa(_metadata, self);
@@ -1140,6 +1062,7 @@ TEST_F(cdev, pidfd_getfd_gives_no_pa)
 
 struct holder_arg {
 	int go;		/* read end: the holder waits until it is closed */
+	int ready;	/* write end: a byte once the holder is unprivileged */
 	const struct handed *h;
 };
 
@@ -1152,9 +1075,13 @@ static void child_hold_fds(void *arg, struct report *r)
 	int fd;
 
 	for (fd = 3; fd < 1024; fd++)
-		if (fd != a->go && fd != a->h->iommufd &&
+		if (fd != a->go && fd != a->ready && fd != a->h->iommufd &&
 		    fd != a->h->devfd && fd != child_report_fd)
 			close(fd);
+	c = 1;
+	if (write(a->ready, &c, 1) != 1)
+		return;
+	close(a->ready);
 	while (read(a->go, &c, 1) > 0)
 		;
 }
@@ -1173,13 +1100,22 @@ TEST_F(cdev, fds_pulled_from_unprivileged_peer_give_no_pa)
 	struct target_arg pull = { .h = &h };
 	struct report holder_r, r;
 	struct child holder;
-	int go[2], rc;
+	int go[2], ready[2], rc;
+	char c;
 
 	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ready));
 	hold.go = go[0];
+	hold.ready = ready[1];
 	ASSERT_EQ(0, start_child(variant->flavour, child_hold_fds, &hold,
 				 &holder));
 	close(go[0]);
+	close(ready[1]);
+	/* pidfd_getfd() needs the holder to have dropped privilege first
+	 * (EOF instead of the byte: it failed to, which the report shows) */
+	if (read(ready[0], &c, 1) < 0)
+		TH_LOG("waiting for the holder: %s", strerror(errno));
+	close(ready[0]);
 	pull.pid = holder.pid;
 	rc = run_child(variant->flavour, child_steal_fds, &pull, &r);
 	close(go[1]);
@@ -1203,26 +1139,14 @@ struct userns_arg {
 	enum flavour flavour;
 };
 
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 static int map_root_in_userns(uid_t outside)
 {
 	char map[32];
 
 	snprintf(map, sizeof(map), "0 %u 1", outside);
-	if (write_text("/proc/self/setgroups", "deny") ||
-	    write_text("/proc/self/uid_map", map) ||
-	    write_text("/proc/self/gid_map", map))
+	if (lab_write_file("/proc/self/setgroups", "deny") ||
+	    lab_write_file("/proc/self/uid_map", map) ||
+	    lab_write_file("/proc/self/gid_map", map))
 		return -1;
 	return 0;
 }
@@ -1419,7 +1343,7 @@ static void probe_legacy(const struct legacy_arg *a, struct report *r)
 	map.vaddr = (uintptr_t)buf;
 	RECORD(r->map_dma, ioctl(a->container, VFIO_IOMMU_MAP_DMA, &map));
 	RECORD(r->container_get_pa,
-	       get_pa(a->container, 0, MAP_IOVA, NULL, NULL));
+	       lab_get_pa(a->container, 0, MAP_IOVA, NULL, NULL));
 	if (a->device >= 0) {
 		RECORD(r->legacy_info, device_info(a->device));
 		RECORD(r->reopen_legacy_dev, reopen(0, a->device));
@@ -1463,7 +1387,7 @@ TEST_F(legacy, inherited_group_and_container_give_no_device)
 	/* With the capability, the same group gives the device. */
 	self->device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
 	ASSERT_LE(0, self->device) TH_LOG("GET_DEVICE_FD: %s", strerror(errno));
-	ASSERT_EQ(-1, get_pa(self->container, 0, MAP_IOVA, NULL, NULL));
+	ASSERT_EQ(-1, lab_get_pa(self->container, 0, MAP_IOVA, NULL, NULL));
 	ASSERT_EQ(container_get_pa_errno(true), errno);
 }
 
@@ -1579,7 +1503,7 @@ TEST(pagemap_hides_frames_from_nobody)
 
 static void child_write_param(void *arg, struct report *r)
 {
-	RECORD(r->write_param, write_text(NOIOMMU_PARAM, "1"));
+	RECORD(r->write_param, lab_write_file(NOIOMMU_PARAM, "1"));
 }
 
 static void assert_not_exposed(struct __test_metadata *_metadata,

@@ -89,6 +89,12 @@ static int xioctl(int fd, unsigned long request, void *arg)
 	return ioctl(fd, request, arg) ? errno : 0;
 }
 
+/* 0 when a lab_ wrapper succeeded, else its errno */
+static int err_of(int rc)
+{
+	return rc ? errno : 0;
+}
+
 static int write_text(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY);
@@ -109,64 +115,6 @@ static bool path_exists(const char *fmt, const char *arg)
 
 	snprintf(path, sizeof(path), fmt, arg);
 	return access(path, F_OK) == 0;
-}
-
-/* Open the no-IOMMU cdev of bdf; -1 with errno set on failure. */
-static int open_cdev(const char *bdf)
-{
-	char name[64], path[96];
-
-	if (!lab_vfio_cdev_name(bdf, name, sizeof(name))) {
-		errno = ENODEV;
-		return -1;
-	}
-	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
-	return open(path, O_RDWR);
-}
-
-static int bind_iommufd(int dev_fd, int iommufd)
-{
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind), .iommufd = iommufd,
-	};
-
-	return xioctl(dev_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-}
-
-static int attach_pt(int dev_fd, uint32_t *pt_id)
-{
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach), .pt_id = *pt_id,
-	};
-	int err = xioctl(dev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
-
-	*pt_id = attach.pt_id;
-	return err;
-}
-
-static int detach_pt(int dev_fd)
-{
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = sizeof(detach),
-	};
-
-	return xioctl(dev_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
-}
-
-static int ioas_alloc(int iommufd, uint32_t *id)
-{
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	int err = xioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc);
-
-	*id = alloc.out_ioas_id;
-	return err;
-}
-
-static int destroy_id(int iommufd, uint32_t id)
-{
-	struct iommu_destroy d = { .size = sizeof(d), .id = id };
-
-	return xioctl(iommufd, IOMMU_DESTROY, &d);
 }
 
 /* Map len bytes at va; at *iova when fixed, else where the kernel likes. */
@@ -249,40 +197,6 @@ static uint64_t wait_eventfd(int efd, int timeout_ms)
 	return count;
 }
 
-/* Sum of the /proc/vmstat counters named a and b (b subtracted), or -1 */
-static long vmstat_delta(const char *a, const char *b)
-{
-	long va = -1, vb = b ? -1 : 0, n;
-	char key[64];
-	FILE *f;
-
-	/* Fold the per-CPU deltas into the global counters first */
-	if (write_text("/proc/sys/vm/stat_refresh", "1"))
-		return -1;
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", key, &n) == 2) {
-		if (!strcmp(key, a))
-			va = n;
-		else if (b && !strcmp(key, b))
-			vb = n;
-	}
-	fclose(f);
-	return va < 0 || vb < 0 ? -1 : va - vb;
-}
-
-/* Pages pinned with FOLL_PIN in the whole system right now */
-static long foll_pins(void)
-{
-	return vmstat_delta("nr_foll_pin_acquired", "nr_foll_pin_released");
-}
-
-static long iommu_table_pages(void)
-{
-	return vmstat_delta("nr_iommu_pages", NULL);
-}
-
 static int count_open_fds(void)
 {
 	return lab_count_prefix("/proc/self/fd", "");
@@ -314,14 +228,16 @@ static void prove_device_works(struct __test_metadata *_metadata,
 	uint32_t ioas, pt;
 
 	ASSERT_NE(MAP_FAILED, buf);
-	fd = open_cdev(bdf);
+	fd = lab_open_noiommu_cdev(bdf);
 	ASSERT_LE(0, fd) TH_LOG("%s: open: %s", bdf, strerror(errno));
 	iommufd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, iommufd);
-	ASSERT_EQ(0, bind_iommufd(fd, iommufd)) TH_LOG("%s: bind", bdf);
-	ASSERT_EQ(0, ioas_alloc(iommufd, &ioas));
+	ASSERT_EQ(0, err_of(lab_bind_iommufd(fd, iommufd, NULL)))
+		TH_LOG("%s: bind", bdf);
+	ASSERT_EQ(0, err_of(lab_ioas_alloc(iommufd, &ioas)));
 	pt = ioas;
-	ASSERT_EQ(0, attach_pt(fd, &pt)) TH_LOG("%s: attach", bdf);
+	ASSERT_EQ(0, err_of(lab_attach_pt(fd, pt, &pt)))
+		TH_LOG("%s: attach", bdf);
 	ASSERT_EQ(0, map_va(iommufd, ioas, buf, 2 * PAGE, &iova, true));
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, get_pa(iommufd, ioas, iova + i * PAGE, PAGE,
@@ -935,7 +851,7 @@ static void op_attach(struct worker *w)
 		id = w->dev_ioas[d][rnd_below(w, 2) ? 0 :
 				    rnd_below(w, NR_SHARED)];
 	pt = id;
-	err = attach_pt(w->dev_fd[d], &pt);
+	err = err_of(lab_attach_pt(w->dev_fd[d], pt, &pt));
 	/*
 	 * A shared IOAS always takes the device. An extra IOAS may be gone
 	 * (ENOENT) and its ID reused by a device object (EINVAL) or a HWPT.
@@ -954,8 +870,8 @@ static void op_detach(struct worker *w)
 	int d = pick_dev(w);
 
 	if (d >= 0)
-		check(w, OP_DETACH, detach_pt(w->dev_fd[d]), ALLOW(RES_OK),
-		      "%s", st.dev[d].bdf);
+		check(w, OP_DETACH, err_of(lab_detach_pt(w->dev_fd[d])),
+		      ALLOW(RES_OK), "%s", st.dev[d].bdf);
 }
 
 static void op_copy(struct worker *w)
@@ -998,7 +914,7 @@ static void op_ioas_alloc(struct worker *w)
 	bool kept = false;
 	uint32_t id;
 
-	if (!check(w, OP_IOAS_ALLOC, ioas_alloc(w->ctx_fd[c], &id),
+	if (!check(w, OP_IOAS_ALLOC, err_of(lab_ioas_alloc(w->ctx_fd[c], &id)),
 		   ALLOW(RES_OK), "ctx %d", c))
 		return;
 	pthread_mutex_lock(&s->extra_lock);
@@ -1007,9 +923,14 @@ static void op_ioas_alloc(struct worker *w)
 		kept = true;
 	}
 	pthread_mutex_unlock(&s->extra_lock);
+	/*
+	 * EBUSY: the fresh IOAS may reuse the ID of a destroyed extra one
+	 * that another thread, holding the old ID, just attached a device
+	 * to. It is then left for the iommufd's close to free.
+	 */
 	if (!kept)
-		check(w, OP_IOAS_DESTROY, destroy_id(w->ctx_fd[c], id),
-		      ALLOW(RES_OK), "fresh ioas %u", id);
+		check(w, OP_IOAS_DESTROY, err_of(lab_destroy(w->ctx_fd[c], id)),
+		      ALLOW(RES_OK) | ALLOW(RES_EBUSY), "fresh ioas %u", id);
 }
 
 static void op_ioas_destroy(struct worker *w)
@@ -1029,7 +950,7 @@ static void op_ioas_destroy(struct worker *w)
 		op_ioas_alloc(w);
 		return;
 	}
-	err = destroy_id(w->ctx_fd[c], id);
+	err = err_of(lab_destroy(w->ctx_fd[c], id));
 	/* EBUSY: a device is attached to it (through its HWPT) */
 	if (!check(w, OP_IOAS_DESTROY, err, ALLOW(RES_OK) | ALLOW(RES_EBUSY),
 		   "ctx %d ioas %u", c, id) || !err)
@@ -1142,7 +1063,7 @@ static int new_ctx(struct worker *w, uint32_t ioas[NR_SHARED])
 		return -1;
 	}
 	for (i = 0; i < NR_SHARED && !err; i++)
-		err = ioas_alloc(fd, &ioas[i]);
+		err = err_of(lab_ioas_alloc(fd, &ioas[i]));
 	for (i = 0; i < st.nr_workers && !err; i++) {
 		iova = PRIV_IOVA + i * PAGE;
 		err = map_va(fd, ioas[0], st.priv + i * PAGE, PAGE, &iova,
@@ -1190,7 +1111,7 @@ static int bind_when_released(struct worker *w, int fd, int c,
 	int err;
 
 	for (;;) {
-		err = bind_iommufd(fd, st.ctx[c].fd);
+		err = err_of(lab_bind_iommufd(fd, st.ctx[c].fd, NULL));
 		if (err != EINVAL || now_ns() - start > 10 * NSEC_PER_SEC)
 			break;
 		w->count[OP_BIND_RETRY][RES_EINVAL]++;
@@ -1217,7 +1138,7 @@ static void reopen_dev(struct worker *w, int d)
 	if (old >= 0)
 		close(old);
 
-	fd = open_cdev(s->bdf);
+	fd = lab_open_noiommu_cdev(s->bdf);
 	if (fd < 0) {
 		fail(w, "reopen %s: %s", s->bdf, strerror(errno));
 		return;
@@ -1229,7 +1150,7 @@ static void reopen_dev(struct worker *w, int d)
 	/* Mostly attached to a shared IOAS, sometimes left unattached */
 	if (rnd_below(w, 5)) {
 		pt = st.ctx[c].ioas[rnd_below(w, NR_SHARED)];
-		err = attach_pt(fd, &pt);
+		err = err_of(lab_attach_pt(fd, pt, &pt));
 		if (err)
 			fail(w, "ATTACH %s after rebind: %s", s->bdf,
 			     strerror(err));
@@ -1374,11 +1295,11 @@ static void setup_slots(struct __test_metadata *_metadata,
 
 		c = i % NR_CTX;
 		pthread_rwlock_init(&s->lock, NULL);
-		s->fd = open_cdev(s->bdf);
+		s->fd = lab_open_noiommu_cdev(s->bdf);
 		ASSERT_LE(0, s->fd) TH_LOG("%s: %s", s->bdf, strerror(errno));
-		ASSERT_EQ(0, bind_iommufd(s->fd, st.ctx[c].fd));
+		ASSERT_EQ(0, err_of(lab_bind_iommufd(s->fd, st.ctx[c].fd, NULL)));
 		pt = st.ctx[c].ioas[0];
-		ASSERT_EQ(0, attach_pt(s->fd, &pt));
+		ASSERT_EQ(0, err_of(lab_attach_pt(s->fd, pt, &pt)));
 		s->ctx = c;
 		s->ctx_gen = st.ctx[c].gen;
 		memcpy(s->ioas, st.ctx[c].ioas, sizeof(s->ioas));
@@ -1523,8 +1444,8 @@ TEST_F_TIMEOUT(stress, random_ops, 900)
 		       seconds);
 
 	fds_base = count_open_fds();
-	pins_base = foll_pins();
-	tables_base = iommu_table_pages();
+	pins_base = lab_foll_pins();
+	tables_base = lab_vmstat("nr_iommu_pages");
 	ASSERT_LE(0, pins_base);
 	ASSERT_LE(0, tables_base);
 	setup_memory(_metadata);
@@ -1557,8 +1478,8 @@ TEST_F_TIMEOUT(stress, random_ops, 900)
 	close(st.pagemap_fd);
 	EXPECT_EQ(0, moved) TH_LOG("pages moved: PA checks may be unsound");
 	EXPECT_EQ(fds_base, count_open_fds());
-	pins = foll_pins();
-	tables = iommu_table_pages();
+	pins = lab_foll_pins();
+	tables = lab_vmstat("nr_iommu_pages");
 	ksft_print_msg("pinned pages %ld (baseline %ld), IOMMU table pages "
 		       "%ld (baseline %ld)\n", pins, pins_base, tables,
 		       tables_base);
@@ -1699,7 +1620,7 @@ FIXTURE_SETUP(unplug)
 	self->buf = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
-	self->pins_base = foll_pins();
+	self->pins_base = lab_foll_pins();
 	ASSERT_LE(0, self->pins_base);
 }
 
@@ -1735,16 +1656,16 @@ static int take_device(const char *bdf, uint8_t *buf, int *iommufd,
 	int err;
 
 	*iommufd = open("/dev/iommu", O_RDWR);
-	*dev_fd = open_cdev(bdf);
+	*dev_fd = lab_open_noiommu_cdev(bdf);
 	*req_fd = eventfd(0, EFD_CLOEXEC);
 	if (*iommufd < 0 || *dev_fd < 0 || *req_fd < 0)
 		return errno;
-	err = bind_iommufd(*dev_fd, *iommufd);
+	err = err_of(lab_bind_iommufd(*dev_fd, *iommufd, NULL));
 	if (!err)
-		err = ioas_alloc(*iommufd, ioas);
+		err = err_of(lab_ioas_alloc(*iommufd, ioas));
 	pt = *ioas;
 	if (!err)
-		err = attach_pt(*dev_fd, &pt);
+		err = err_of(lab_attach_pt(*dev_fd, pt, &pt));
 	if (!err)
 		err = map_va(*iommufd, *ioas, buf, 2 * PAGE, &iova, true);
 	if (!err)
@@ -1774,7 +1695,7 @@ static void take_device_self(struct __test_metadata *_metadata,
 	ASSERT_EQ(1, irq.count);
 	ASSERT_TRUE(irq.flags & VFIO_IRQ_INFO_EVENTFD);
 	/* Attached and mapped: both pages are pinned */
-	ASSERT_EQ(self->pins_base + 2, foll_pins());
+	ASSERT_EQ(self->pins_base + 2, lab_foll_pins());
 }
 
 /* Let go of the device as a driver does: unmap its BAR, close its fd. */
@@ -1793,7 +1714,7 @@ static void check_removed(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, self->rm.err) TH_LOG("remove: %s", strerror(self->rm.err));
 	ASSERT_FALSE(pci_present(self->bdf));
 	ASSERT_FALSE(path_exists("/dev/vfio/devices/%s", self->cdev));
-	ASSERT_EQ(self->pins_base, foll_pins());
+	ASSERT_EQ(self->pins_base, lab_foll_pins());
 }
 
 /* The iommufd outlives the device: no PA, but unmap works. */
@@ -1810,7 +1731,7 @@ static void check_iommufd_after(struct __test_metadata *_metadata,
 	/* Mapping again works, and without a device pins nothing */
 	ASSERT_EQ(0, map_va(self->iommufd, self->ioas, self->buf, 2 * PAGE,
 			    &iova, false));
-	ASSERT_EQ(self->pins_base, foll_pins());
+	ASSERT_EQ(self->pins_base, lab_foll_pins());
 	ASSERT_EQ(ENODEV, get_pa(self->iommufd, self->ioas, iova, 0, &pa,
 				 &len));
 }
@@ -1930,7 +1851,7 @@ TEST_F_TIMEOUT(unplug, holder_killed, 120)
 	close(pipe_fds[1]);
 	ASSERT_EQ('r', read_byte(pipe_fds[0], 30000))
 		TH_LOG("the holder could not take the device");
-	ASSERT_EQ(self->pins_base + 2, foll_pins());
+	ASSERT_EQ(self->pins_base + 2, lab_foll_pins());
 	ASSERT_EQ(0, start_remove(&self->rm, self->bdf));
 	ASSERT_EQ('q', read_byte(pipe_fds[0], 20000))
 		TH_LOG("the holder got no device request");
