@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -555,3 +556,16 @@ int lab_get_pa(int iommufd, uint32_t ioas, uint64_t iova, uint64_t *pa,
 	return ret;
 }
 #endif
+
+/* Wait up to timeout_ms for an eventfd to fire; returns its count or 0. */
+uint64_t lab_wait_eventfd(int efd, int timeout_ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t count = 0;
+
+	if (poll(&p, 1, timeout_ms) != 1)
+		return 0;
+	if (read(efd, &count, sizeof(count)) != sizeof(count))
+		return 0;
+	return count;
+}

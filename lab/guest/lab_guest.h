@@ -132,4 +132,7 @@ int edu_dma(volatile void *bar, uint64_t pa, uint32_t dev_off, uint64_t len,
 int edu_round_trip(volatile void *bar, uint64_t src_pa, uint64_t dst_pa,
 		   size_t len);
 
+/* Wait up to timeout_ms for an eventfd to fire; returns its count or 0. */
+uint64_t lab_wait_eventfd(int efd, int timeout_ms);
+
 #endif

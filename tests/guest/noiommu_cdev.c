@@ -44,19 +44,6 @@ static int get_info(int device_fd)
 	return ioctl(device_fd, VFIO_DEVICE_GET_INFO, &info);
 }
 
-/* Wait up to timeout_ms for an eventfd to fire; returns its count or 0. */
-static uint64_t wait_eventfd(int efd, int timeout_ms)
-{
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	uint64_t count = 0;
-
-	if (poll(&p, 1, timeout_ms) != 1)
-		return 0;
-	if (read(efd, &count, sizeof(count)) != sizeof(count))
-		return 0;
-	return count;
-}
-
 static int set_irq_eventfds(int device_fd, unsigned int index, int *fds,
 			    unsigned int count)
 {
@@ -436,7 +423,7 @@ static void check_edu_interrupt(struct __test_metadata *_metadata,
 				volatile void *bar, int efd)
 {
 	edu_write32(bar, EDU_REG_IRQ_RAISE, 0x10);
-	ASSERT_LT(0, wait_eventfd(efd, 5000));
+	ASSERT_LT(0, lab_wait_eventfd(efd, 5000));
 	ASSERT_EQ(0x10, edu_read32(bar, EDU_REG_IRQ_STATUS));
 	edu_write32(bar, EDU_REG_IRQ_ACK, 0x10);
 	ASSERT_EQ(0, edu_read32(bar, EDU_REG_IRQ_STATUS));
@@ -571,8 +558,8 @@ TEST(nvme_msix_eventfds)
 	efds[1] = eventfd(0, EFD_CLOEXEC);
 	ASSERT_EQ(0, set_irq_eventfds(fd, VFIO_PCI_MSIX_IRQ_INDEX, efds, 2));
 	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_SET_IRQS, &fire));
-	ASSERT_EQ(1, wait_eventfd(efds[1], 1000));
-	ASSERT_EQ(0, wait_eventfd(efds[0], 100));
+	ASSERT_EQ(1, lab_wait_eventfd(efds[1], 1000));
+	ASSERT_EQ(0, lab_wait_eventfd(efds[0], 100));
 	ASSERT_EQ(0, disable_irqs(fd, VFIO_PCI_MSIX_IRQ_INDEX));
 	close(efds[0]);
 	close(efds[1]);

@@ -184,19 +184,6 @@ static int set_req_eventfd(int dev_fd, int efd)
 	return xioctl(dev_fd, VFIO_DEVICE_SET_IRQS, &req);
 }
 
-/* Wait up to timeout_ms for an eventfd to fire; returns its count or 0. */
-static uint64_t wait_eventfd(int efd, int timeout_ms)
-{
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	uint64_t count = 0;
-
-	if (poll(&p, 1, timeout_ms) != 1)
-		return 0;
-	if (read(efd, &count, sizeof(count)) != sizeof(count))
-		return 0;
-	return count;
-}
-
 static int count_open_fds(void)
 {
 	return lab_count_prefix("/proc/self/fd", "");
@@ -1755,7 +1742,7 @@ TEST_F_TIMEOUT(unplug, release_on_request, 120)
 
 	take_device_self(_metadata, self);
 	ASSERT_EQ(0, start_remove(&self->rm, self->bdf));
-	ASSERT_LT(0, wait_eventfd(self->req_fd, 15000))
+	ASSERT_LT(0, lab_wait_eventfd(self->req_fd, 15000))
 		TH_LOG("no device request within 15 s");
 	requested = now_ns();
 	/* The remove waits for us, and the device still works meanwhile */
@@ -1785,9 +1772,9 @@ TEST_F_TIMEOUT(unplug, release_after_repeated_request, 120)
 
 	take_device_self(_metadata, self);
 	ASSERT_EQ(0, start_remove(&self->rm, self->bdf));
-	ASSERT_LT(0, wait_eventfd(self->req_fd, 15000));
+	ASSERT_LT(0, lab_wait_eventfd(self->req_fd, 15000));
 	first = now_ns();
-	ASSERT_LT(0, wait_eventfd(self->req_fd, 20000))
+	ASSERT_LT(0, lab_wait_eventfd(self->req_fd, 20000))
 		TH_LOG("the request was not re-sent within 20 s");
 	second = now_ns();
 	TH_LOG("request re-sent after %.2f s", (second - first) / 1e9);
@@ -1815,7 +1802,7 @@ static void hold_device_child(const char *bdf, uint8_t *buf, int pipe_fd)
 	}
 	if (write(pipe_fd, "r", 1) != 1)
 		_exit(12);
-	if (!wait_eventfd(req_fd, 20000))
+	if (!lab_wait_eventfd(req_fd, 20000))
 		_exit(write(pipe_fd, "t", 1) == 1 ? 13 : 14);
 	if (write(pipe_fd, "q", 1) != 1)
 		_exit(15);
