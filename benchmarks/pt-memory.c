@@ -5,154 +5,69 @@
  *
  * One GiB of IOVA space is filled by mapping the same buffer at
  * consecutive IOVAs (IOMMUFD allows mapping memory more than once), so the
- * guest needs far less than 1 GiB of RAM. The page tables are counted by
- * the kernel as nr_iommu_pages in /proc/vmstat; the difference before and
- * after is the cost. Run as root in the lab: pt-memory [CDEV]
+ * guest needs far less than 1 GiB of RAM. The kernel counts the tables as
+ * nr_iommu_pages in /proc/vmstat; the difference before and after is the
+ * cost. Tables are allocated deterministically, so one measurement per
+ * page size is exact; it is repeated anyway, in fresh IOVA space, to show
+ * that it is. Run as root in the lab.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
-#include <linux/iommufd.h>
-#include <linux/vfio.h>
 
-#define GIB (1UL << 30)
-#define HUGE (2UL << 20)
+#include "bench.h"
+#include "lab_guest.h"
 
-static long iommu_pages(void)
-{
-	char key[64];
-	long v = -1, n;
-	FILE *f;
-	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, "1", 1) != 1)
-			perror("stat_refresh");
-		close(fd);
-	}
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", key, &n) == 2)
-		if (!strcmp(key, "nr_iommu_pages"))
-			v = n;
-	fclose(f);
-	return v;
-}
-
-static int open_cdev(const char *name)
-{
-	char path[300];
-	struct dirent *e;
-	DIR *d;
-
-	if (name)
-		return open(name, O_RDWR);
-	d = opendir("/dev/vfio/devices");
-	while (d && (e = readdir(d))) {
-		if (strncmp(e->d_name, "noiommu-vfio", 12))
-			continue;
-		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", e->d_name);
-		closedir(d);
-		return open(path, O_RDWR);
-	}
-	if (d)
-		closedir(d);
-	errno = ENODEV;
-	return -1;
-}
+#define REPS 3
 
 /* Map buf (len bytes) again and again until one GiB of IOVA is mapped;
- * returns the page-table pages that took, or -1. */
+ * returns the page-table pages that took. */
 static long tables_for_one_gib(int iommufd, uint32_t ioas, void *buf,
 			       size_t len, uint64_t base)
 {
-	long before = iommu_pages();
+	long before = lab_vmstat("nr_iommu_pages");
 	uint64_t off;
 
-	for (off = 0; off < GIB; off += len) {
-		struct iommu_ioas_map map = {
-			.size = sizeof(map),
-			.flags = IOMMU_IOAS_MAP_FIXED_IOVA |
-				 IOMMU_IOAS_MAP_READABLE |
-				 IOMMU_IOAS_MAP_WRITEABLE,
-			.ioas_id = ioas,
-			.user_va = (uintptr_t)buf,
-			.length = len,
-			.iova = base + off,
-		};
-
-		if (ioctl(iommufd, IOMMU_IOAS_MAP, &map)) {
-			perror("IOMMU_IOAS_MAP");
-			return -1;
-		}
-	}
-	return iommu_pages() - before;
+	if (before < 0)
+		bench_die("nr_iommu_pages in /proc/vmstat");
+	for (off = 0; off < GIB; off += len)
+		bench_map(iommufd, ioas, buf, len, base + off);
+	return lab_vmstat("nr_iommu_pages") - before;
 }
 
-int main(int argc, char **argv)
+static void measure(int iommufd, uint32_t ioas, int huge, unsigned int reps)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
-	size_t small_len = 64UL << 20, huge_len = 16 * HUGE;
-	long small, huge, page = sysconf(_SC_PAGESIZE);
-	int cdev, iommufd;
-	void *small_buf, *huge_buf;
+	size_t len = huge ? 16 * HUGE_2M : 64 * MIB;
+	long page = sysconf(_SC_PAGESIZE), pages;
+	void *buf = bench_mmap(len, huge);
+	double bytes[REPS];
+	struct bench_stats s;
+	unsigned int r;
 
-	cdev = open_cdev(argc > 1 ? argv[1] : NULL);
-	iommufd = open("/dev/iommu", O_RDWR);
-	if (cdev < 0 || iommufd < 0) {
-		perror("open no-IOMMU cdev or /dev/iommu");
-		return 1;
-	}
-	bind.iommufd = iommufd;
-	if (ioctl(cdev, VFIO_DEVICE_BIND_IOMMUFD, &bind) ||
-	    ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc)) {
-		perror("bind / IOAS");
-		return 1;
-	}
-	attach.pt_id = alloc.out_ioas_id;
-	if (ioctl(cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach)) {
-		perror("attach");
-		return 1;
-	}
+	bench_touch(buf, len, huge ? HUGE_2M : 4096);
+	for (r = 0; r < reps; r++) {
+		/* A fresh 512 GiB-aligned IOVA each time: the figure
+		 * includes every level of the table the GiB needs. */
+		uint64_t base = (uint64_t)(2 * r + huge + 1) << 39;
 
-	small_buf = mmap(NULL, small_len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	huge_buf = mmap(NULL, huge_len, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-	if (small_buf == MAP_FAILED || huge_buf == MAP_FAILED) {
-		perror("mmap (hugepages reserved?)");
-		return 1;
+		pages = tables_for_one_gib(iommufd, ioas, buf, len, base);
+		bytes[r] = (double)pages * page;
+		printf("pt-memory: %s pages: %ld table pages for 1 GiB\n",
+		       huge ? "2 MiB" : "4 KiB", pages);
 	}
-	/* 4 KiB pages: keep THP from merging them into 2 MiB pages */
-	madvise(small_buf, small_len, MADV_NOHUGEPAGE);
-	memset(small_buf, 1, small_len);
-	memset(huge_buf, 1, huge_len);
+	bench_stats(bytes, reps, &s);
+	bench_emit_stats("P4", &s, "case=pt_bytes_per_gib page=%s unit=bytes target=%lu",
+			 huge ? "2M" : "4K", huge ? 16 * KIB : (unsigned long)(2.1 * MIB));
+}
 
-	/* Start each measurement at a fresh 512 GiB-aligned IOVA, so the
-	 * figures include every level of the table they need. */
-	small = tables_for_one_gib(iommufd, alloc.out_ioas_id, small_buf,
-				   small_len, 1UL << 39);
-	huge = tables_for_one_gib(iommufd, alloc.out_ioas_id, huge_buf,
-				  huge_len, 2UL << 39);
-	if (small < 0 || huge < 0)
-		return 1;
-	printf("pt-memory: software page table per mapped GiB\n");
-	printf("  4 KiB pages: %ld table pages = %.3f MiB (target <= 2.1 MiB)\n",
-	       small, small * page / 1048576.0);
-	printf("  2 MiB pages: %ld table pages = %ld KiB (target <= 16 KiB)\n",
-	       huge, huge * page / 1024);
-	printf("RESULT pt_bytes_per_gib_4k=%ld pt_bytes_per_gib_2m=%ld\n",
-	       small * page, huge * page);
+int main(void)
+{
+	int iommufd = bench_iommufd();
+	struct bench_dev dev;
+
+	bench_dev_open(&dev, iommufd, 0);
+	measure(iommufd, dev.ioas, 0, REPS);
+	measure(iommufd, dev.ioas, 1, REPS);
 	return 0;
 }
