@@ -4,7 +4,7 @@
 CASE ?= 3
 PREFIX ?= /usr/local
 
-.PHONY: demo check check-long check-host check-series kernel tree export-patches setup clean help \
+.PHONY: demo check check-long bench bench-quick check-host check-series kernel tree export-patches setup clean help \
 	userspace install
 
 help:
@@ -12,6 +12,7 @@ help:
 	@echo "make check           host tests, Kconfig matrix, guest tests (cases 1 3 5, 3-debug)"
 	@echo "make check-long      make check with the stress tests at full length (60 s per boot)"
 	@echo "make check-host      host tests and Kconfig matrix only"
+	@echo "make bench           benchmarks P1-P6 in the lab: report + plots in benchmarks/results/"
 	@echo "make kernel CASE=N   build the kernel for Kconfig case N"
 	@echo "make tree            prepare build/linux-6.12 with the series applied"
 	@echo "make export-patches  regenerate patches/linux-6.12 from the tree"
@@ -33,6 +34,12 @@ check-long: setup
 
 check-host: setup
 	tests/run --host-only
+
+bench: setup
+	benchmarks/run
+
+bench-quick: setup
+	benchmarks/run --quick
 
 kernel: setup
 	lab/kernel --case $(CASE)
