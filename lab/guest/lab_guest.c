@@ -510,11 +510,11 @@ int lab_destroy(int iommufd, uint32_t id)
 	return ioctl(iommufd, IOMMU_DESTROY, &d);
 }
 
-int lab_map_fixed(int iommufd, uint32_t ioas, const void *va, uint64_t len,
-		  uint64_t iova)
+struct iommu_ioas_map lab_map_cmd(uint32_t ioas, const void *va, uint64_t len,
+				  uint64_t iova)
 {
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
+	return (struct iommu_ioas_map){
+		.size = sizeof(struct iommu_ioas_map),
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
 			 IOMMU_IOAS_MAP_WRITEABLE,
 		.ioas_id = ioas,
@@ -522,6 +522,12 @@ int lab_map_fixed(int iommufd, uint32_t ioas, const void *va, uint64_t len,
 		.length = len,
 		.iova = iova,
 	};
+}
+
+int lab_map_fixed(int iommufd, uint32_t ioas, const void *va, uint64_t len,
+		  uint64_t iova)
+{
+	struct iommu_ioas_map map = lab_map_cmd(ioas, va, len, iova);
 
 	return ioctl(iommufd, IOMMU_IOAS_MAP, &map);
 }

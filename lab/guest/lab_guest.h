@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/iommufd.h>
 
 /* QEMU's NVMe controller (-device nvme) */
 #define QEMU_NVME_VENDOR 0x1b36
@@ -110,6 +111,10 @@ int lab_detach_pt(int dev_fd);
 int lab_ioas_alloc(int iommufd, uint32_t *id);
 /* IOMMU_DESTROY of object id. */
 int lab_destroy(int iommufd, uint32_t id);
+/* The IOMMU_IOAS_MAP command lab_map_fixed() issues, for callers that
+ * change a field before issuing it. */
+struct iommu_ioas_map lab_map_cmd(uint32_t ioas, const void *va, uint64_t len,
+				  uint64_t iova);
 /* IOMMU_IOAS_MAP of len bytes at va to the fixed iova, readable and
  * writeable. */
 int lab_map_fixed(int iommufd, uint32_t ioas, const void *va, uint64_t len,

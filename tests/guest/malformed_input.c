@@ -835,25 +835,11 @@ static void check_call(ROW_ARGS, int rc, int err, const char *call, int bit)
 
 /* ---- plain ioctl wrappers: -1 and errno on failure (also lab_guest.h) ---- */
 
-static struct iommu_ioas_map map_cmd(uint32_t ioas, const void *va,
-				     uint64_t len, uint64_t iova)
-{
-	return (struct iommu_ioas_map){
-		.size = sizeof(struct iommu_ioas_map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-}
-
 /* A kernel-chosen IOVA */
 static int map_anywhere(int iommufd, uint32_t ioas, const void *va,
 			uint64_t len)
 {
-	struct iommu_ioas_map map = map_cmd(ioas, va, len, 0);
+	struct iommu_ioas_map map = lab_map_cmd(ioas, va, len, 0);
 
 	map.flags &= ~IOMMU_IOAS_MAP_FIXED_IOVA;
 	return ioctl(iommufd, IOMMU_IOAS_MAP, &map);
@@ -1374,7 +1360,7 @@ static void row_get_pa_without_cap_sys_rawio(ROW_ARGS)
 static int map_sized(FIXTURE_DATA(malformed) *self, uint32_t usize,
 		     uint8_t tail)
 {
-	struct iommu_ioas_map cmd = map_cmd(self->ioas, self->buf + MAPPED,
+	struct iommu_ioas_map cmd = lab_map_cmd(self->ioas, self->buf + MAPPED,
 					    PAGE, FREE_IOVA);
 
 	return ioctl_sized(self->iommufd, IOMMU_IOAS_MAP, &cmd, sizeof(cmd),
@@ -1402,7 +1388,7 @@ static void row_map_flags_each_undefined_bit(ROW_ARGS)
 	int bit;
 
 	for (bit = 3; bit < 32; bit++) {
-		struct iommu_ioas_map cmd = map_cmd(self->ioas, self->buf + MAPPED,
+		struct iommu_ioas_map cmd = lab_map_cmd(self->ioas, self->buf + MAPPED,
 						    PAGE, FREE_IOVA);
 
 		cmd.flags |= 1u << bit;
@@ -1415,7 +1401,7 @@ static void row_map_reserved_each_bit(ROW_ARGS)
 	int bit;
 
 	for (bit = 0; bit < 32; bit++) {
-		struct iommu_ioas_map cmd = map_cmd(self->ioas, self->buf + MAPPED,
+		struct iommu_ioas_map cmd = lab_map_cmd(self->ioas, self->buf + MAPPED,
 						    PAGE, FREE_IOVA);
 
 		cmd.__reserved = 1u << bit;
@@ -1425,7 +1411,7 @@ static void row_map_reserved_each_bit(ROW_ARGS)
 
 static void row_map_no_read_no_write(ROW_ARGS)
 {
-	struct iommu_ioas_map cmd = map_cmd(self->ioas, self->buf + MAPPED,
+	struct iommu_ioas_map cmd = lab_map_cmd(self->ioas, self->buf + MAPPED,
 					    PAGE, FREE_IOVA);
 
 	cmd.flags = IOMMU_IOAS_MAP_FIXED_IOVA;
