@@ -4,7 +4,7 @@
 CASE ?= 3
 PREFIX ?= /usr/local
 
-.PHONY: demo check check-long bench bench-quick check-host check-series kernel tree export-patches setup clean help \
+.PHONY: demo check check-long bench bench-quick check-host check-series check-fresh kernel tree export-patches setup clean help \
 	userspace install
 
 help:
@@ -12,6 +12,7 @@ help:
 	@echo "make check           host tests, Kconfig matrix, guest tests (cases 1 3 5, 3-debug)"
 	@echo "make check-long      make check with the stress tests at full length (60 s per boot)"
 	@echo "make check-host      host tests and Kconfig matrix only"
+	@echo "make check-fresh     make demo + host tests in a minimal Debian 12 (debootstrap) root"
 	@echo "make bench           benchmarks P1-P6 in the lab: report + plots in benchmarks/results/"
 	@echo "make kernel CASE=N   build the kernel for Kconfig case N"
 	@echo "make tree            prepare build/linux-6.12 with the series applied"
@@ -34,6 +35,9 @@ check-long: setup
 
 check-host: setup
 	tests/run --host-only
+
+check-fresh: setup
+	lab/check-fresh
 
 bench: setup
 	benchmarks/run

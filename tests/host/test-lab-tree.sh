@@ -10,6 +10,10 @@ root=$(cd "$here/../.." && pwd)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# As on a fresh machine: no git identity anywhere but where lab/tree sets
+# one, and git may not guess one from the host name.
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=user.useConfigOnly GIT_CONFIG_VALUE_0=true
 export LAB_BUILD=$work/build LAB_TREE=$work/build/tree
 export LAB_SERIES_DIR=$work/series LAB_TARBALL=$work/src.tar.xz
 mkdir -p "$work/src/linux-source-6.12" "$LAB_SERIES_DIR"
@@ -30,14 +34,17 @@ make_patch() {
 	git -C "$scratch" checkout -q pristine
 	printf '%s\n' "$content" > "$scratch/$file"
 	git -C "$scratch" add "$file"
-	git -C "$scratch" commit -q -m "test: $name" -m "Signed-off-by: T <t@example.com>"
+	git -C "$scratch" -c user.name=T -c user.email=t@example.com \
+		commit -q -m "test: $name" -m "Signed-off-by: T <t@example.com>"
 	git -C "$scratch" format-patch -q -1 --stdout > "$LAB_SERIES_DIR/$name.patch"
 }
 
-plan 13
+plan 14
 check "empty series makes a pristine tree" tree
 check "pristine is the only commit" test "$(head_of)" = "$(git -C "$LAB_TREE" rev-parse pristine)"
 check "the source version is printed" out_has "kernel source: Debian linux-source-6.12"
+check "the tree has an identity of its own" \
+	test "$(git -C "$LAB_TREE" config --local user.email)" = lab@vfio-noiommu.invalid
 
 make_patch 0001-good a.c 'int y;'
 echo 0001-good.patch > "$LAB_SERIES_DIR/series"
