@@ -142,11 +142,12 @@ static void status_text(const struct nio_status *st)
 	printf("no-IOMMU mode   %s\n", st->noiommu_param < 0 ? "not available (no vfio parameter)" :
 	       st->noiommu_param ? "on (enable_unsafe_noiommu_mode=Y)" : "off (enable_unsafe_noiommu_mode=N)");
 	if (st->config_known) {
-		printf("config          %s: VFIO_NOIOMMU=%s VFIO_GROUP=%s VFIO_CONTAINER=%s IOMMUFD_VFIO_CONTAINER=%s VFIO_DEVICE_CDEV=%s IOMMUFD=%s\n",
+		printf("config          %s: VFIO_NOIOMMU=%s VFIO_GROUP=%s VFIO_CONTAINER=%s IOMMUFD_VFIO_CONTAINER=%s VFIO_DEVICE_CDEV=%s IOMMUFD=%s IOMMUFD_NOIOMMU=%s\n",
 		       st->config_source, opt_char(k->vfio_noiommu),
 		       opt_char(k->vfio_group), opt_char(k->vfio_container),
 		       opt_char(k->iommufd_vfio_container),
-		       opt_char(k->vfio_device_cdev), opt_char(k->iommufd));
+		       opt_char(k->vfio_device_cdev), opt_char(k->iommufd),
+		       opt_char(k->iommufd_noiommu));
 		printf("                %s\n", k->why);
 	} else {
 		printf("config          not readable (no /proc/config.gz or /boot/config-%s)\n",
@@ -181,6 +182,7 @@ static void status_json(const struct nio_status *st)
 		json_kv_str(false, "IOMMUFD_VFIO_CONTAINER", opt_char(k->iommufd_vfio_container));
 		json_kv_str(false, "VFIO_DEVICE_CDEV", opt_char(k->vfio_device_cdev));
 		json_kv_str(false, "IOMMUFD", opt_char(k->iommufd));
+		json_kv_str(false, "IOMMUFD_NOIOMMU", opt_char(k->iommufd_noiommu));
 		json_kv_int(false, "matrix_case", k->matrix_case);
 		printf("}");
 	} else {
@@ -504,6 +506,7 @@ static int cmd_kconfig_check(int argc, char **argv)
 		json_kv_str(false, "IOMMUFD_VFIO_CONTAINER", opt_char(k.iommufd_vfio_container));
 		json_kv_str(false, "VFIO_DEVICE_CDEV", opt_char(k.vfio_device_cdev));
 		json_kv_str(false, "IOMMUFD", opt_char(k.iommufd));
+		json_kv_str(false, "IOMMUFD_NOIOMMU", opt_char(k.iommufd_noiommu));
 		json_kv_str(false, "VFIO_NOIOMMU", opt_char(k.vfio_noiommu));
 		json_kv_bool(false, "noiommu_possible", k.noiommu_possible);
 		json_kv_bool(false, "noiommu_enabled", k.noiommu_enabled);

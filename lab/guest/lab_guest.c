@@ -552,6 +552,7 @@ int lab_get_pa(int iommufd, uint32_t ioas, uint64_t iova, uint64_t *pa,
 		.size = sizeof(cmd),
 		.ioas_id = ioas,
 		.iova = iova,
+		.length = UINT64_MAX,	/* the whole run; 0 is refused */
 	};
 	int ret = ioctl(iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, &cmd);
 

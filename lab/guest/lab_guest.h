@@ -121,8 +121,9 @@ int lab_map_fixed(int iommufd, uint32_t ioas, const void *va, uint64_t len,
 		  uint64_t iova);
 /* IOMMU_IOAS_UNMAP of [iova, iova + len). */
 int lab_unmap(int iommufd, uint32_t ioas, uint64_t iova, uint64_t len);
-/* IOMMU_IOAS_NOIOMMU_GET_PA of iova; *pa and *len (each optional) get what
- * the kernel left in out_phys and length, so 0 unless it answered. */
+/* IOMMU_IOAS_NOIOMMU_GET_PA of iova for the whole run (length UINT64_MAX);
+ * *pa and *len (each optional) get what the kernel left in out_phys and
+ * length: 0 and UINT64_MAX unless it answered. */
 int lab_get_pa(int iommufd, uint32_t ioas, uint64_t iova, uint64_t *pa,
 	       uint64_t *len);
 

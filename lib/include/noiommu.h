@@ -32,7 +32,7 @@
 extern "C" {
 #endif
 
-#define NIO_VERSION "1.0.0"
+#define NIO_VERSION "2.0.0"
 
 /* ---- errors and logging ------------------------------------------------ */
 
@@ -118,10 +118,12 @@ struct nio_kconfig {
 	/* 'y', 'm' or 'n' for each option */
 	char vfio, vfio_group, vfio_container, iommufd_vfio_container;
 	char vfio_device_cdev, iommufd, vfio_noiommu, vfio_pci;
+	/* the series' (and mainline's) marker of no-IOMMU cdev support */
+	char iommufd_noiommu;
 	int matrix_case;	/* 1..6 per the Kconfig matrix, 0: no VFIO */
 	bool noiommu_possible;	/* the matrix says the case can use it */
 	bool noiommu_enabled;	/* CONFIG_VFIO_NOIOMMU is set */
-	bool noiommu_cdev;	/* path 1 possible with this config */
+	bool noiommu_cdev;	/* path 1 possible: CONFIG_IOMMUFD_NOIOMMU=y */
 	char why[512];		/* human explanation of the verdict */
 };
 

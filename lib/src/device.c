@@ -133,6 +133,22 @@ static bool dev_exists(const char *node)
 	return node[0] && nioi_exists(nioi_path(path, sizeof(path), "%s", node));
 }
 
+/*
+ * A no-IOMMU device whose VFIO device is named vfioX, not noiommu-vfioX, got
+ * no cdev: the kernel has no cdev at all, or lacks no-IOMMU cdev support.
+ */
+static const char *no_noiommu_cdev_reason(void)
+{
+	struct nio_kconfig k;
+	char source[128];
+
+	if (nioi_running_kconfig(&k, source, sizeof(source)))
+		return "the kernel gives no-IOMMU devices no device cdev (CONFIG_VFIO_DEVICE_CDEV is off, or no-IOMMU cdev support, CONFIG_IOMMUFD_NOIOMMU, is missing)";
+	if (k.vfio_device_cdev != 'y')
+		return "CONFIG_VFIO_DEVICE_CDEV is off (no /dev/vfio/devices node)";
+	return "the kernel lacks no-IOMMU cdev support (CONFIG_IOMMUFD_NOIOMMU: the vfio-noiommu series or a mainline kernel that has it)";
+}
+
 /* Why path p cannot be used for the device, or NULL when it can. */
 static const char *path_unusable(enum nio_path p,
 				 const struct nio_pci_info *info)
@@ -146,7 +162,7 @@ static const char *path_unusable(enum nio_path p,
 		if (!info->cdev_name[0])
 			return "the kernel has no VFIO device cdev (older than 6.6)";
 		if (strncmp(info->cdev_name, "noiommu-", 8))
-			return "the kernel does not offer no-IOMMU devices through the device cdev (it lacks the no-IOMMU cdev feature)";
+			return no_noiommu_cdev_reason();
 		if (!info->cdev_node[0])
 			return "CONFIG_VFIO_DEVICE_CDEV is off (no /dev/vfio/devices node)";
 		if (!iommufd)
@@ -269,11 +285,16 @@ static int ensure_ioas(struct nio_ctx *ctx)
 	return 0;
 }
 
-/* The kernel answers ENOENT for an unmapped IOVA when it has GET_PA. */
+/*
+ * A kernel with GET_PA answers a lookup of IOVA 0 with its address or, when
+ * nothing is mapped there yet, ENOENT. The length is never 0: mainline
+ * refuses that (EINVAL); UINT64_MAX asks for the whole run.
+ */
 static int check_get_pa(struct nio_ctx *ctx)
 {
 	struct iommu_ioas_noiommu_get_pa cmd = {
 		.size = sizeof(cmd), .ioas_id = ctx->ioas_id, .iova = 0,
+		.length = UINT64_MAX,
 	};
 
 	if (!ioctl(ctx->iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, &cmd) ||
@@ -281,7 +302,7 @@ static int check_get_pa(struct nio_ctx *ctx)
 		return 0;
 	if (errno == ENOTTY)
 		return nioi_fail(EOPNOTSUPP,
-				 "the kernel has no-IOMMU device cdevs but no IOMMU_IOAS_NOIOMMU_GET_PA");
+				 "the kernel has no-IOMMU device cdevs but no IOMMU_IOAS_NOIOMMU_GET_PA (CONFIG_IOMMUFD_NOIOMMU)");
 	if (errno == EPERM)
 		return nioi_fail(EPERM,
 				 "IOMMU_IOAS_NOIOMMU_GET_PA needs CAP_SYS_RAWIO (run as root)");

@@ -54,6 +54,24 @@ struct get_pa_query {
 	uint64_t iova;
 };
 
+/* What a GET_PA errno means, in merged mainline's terms */
+static const char *get_pa_hint(int err)
+{
+	switch (err) {
+	case EPERM:
+		return " (needs CAP_SYS_RAWIO)";
+	case EOPNOTSUPP:
+		return " (no no-IOMMU page table holds this memory: the context's devices were detached or closed)";
+	case ENOTTY:
+		return " (the kernel has no IOMMU_IOAS_NOIOMMU_GET_PA: CONFIG_IOMMUFD_NOIOMMU)";
+	case ENOENT:
+		return " (nothing is mapped there)";
+	default:
+		return "";
+	}
+}
+
+/* max is never 0 here: it is what is left of a non-empty buffer */
 static int get_pa_run(void *arg, size_t offset, uint64_t max, uint64_t *addr,
 		      uint64_t *len)
 {
@@ -68,8 +86,7 @@ static int get_pa_run(void *arg, size_t offset, uint64_t max, uint64_t *addr,
 	if (ioctl(q->ctx->iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, &cmd))
 		return nioi_fail(errno, "IOMMU_IOAS_NOIOMMU_GET_PA at IOVA 0x%llx: %s%s",
 				 (unsigned long long)cmd.iova, strerror(errno),
-				 errno == EPERM ? " (needs CAP_SYS_RAWIO)" :
-				 errno == ENODEV ? " (no no-IOMMU device is attached: the context's devices were closed)" : "");
+				 get_pa_hint(errno));
 	*addr = cmd.out_phys;
 	*len = cmd.length;
 	return 0;

@@ -79,9 +79,10 @@ static void explain(struct nio_kconfig *k)
 		snprintf(k->why + n, sizeof(k->why) - n,
 			 "no-IOMMU mode available through the device cdev and IOMMUFD (path 1)%s",
 			 c == 3 ? " and the legacy group (path 3)" : "");
-	else if (c == 5 || k->vfio_device_cdev == 'y')
+	else if (k->vfio_device_cdev == 'y')
 		snprintf(k->why + n, sizeof(k->why) - n,
-			 "no-IOMMU mode enabled but the cdev path needs CONFIG_IOMMUFD");
+			 "no device cdev for no-IOMMU devices: the kernel lacks no-IOMMU cdev support (CONFIG_IOMMUFD_NOIOMMU, from the vfio-noiommu series or a mainline kernel that has it)%s",
+			 c == 3 ? "; the legacy group only (path 3: pagemap, no long-term pinning)" : "");
 	else
 		snprintf(k->why + n, sizeof(k->why) - n,
 			 "no-IOMMU mode available through the legacy group only (path 3: pagemap, no long-term pinning)");
@@ -102,12 +103,19 @@ int nio_kconfig_parse(const char *text, size_t len, struct nio_kconfig *k)
 	k->iommufd = option(text, "IOMMUFD");
 	k->vfio_noiommu = option(text, "VFIO_NOIOMMU");
 	k->vfio_pci = option(text, "VFIO_PCI");
+	k->iommufd_noiommu = option(text, "IOMMUFD_NOIOMMU");
 	k->matrix_case = matrix_case(k);
 	k->noiommu_possible = k->matrix_case == 1 || k->matrix_case == 3 ||
 			      k->matrix_case == 5;
 	k->noiommu_enabled = k->vfio != 'n' && k->vfio_noiommu == 'y';
+	/*
+	 * The cdev, the device cdev and IOMMUFD alone make no path 1: stock
+	 * kernels have all three and give no-IOMMU devices no cdev. The hidden
+	 * IOMMUFD_NOIOMMU is what marks the feature.
+	 */
 	k->noiommu_cdev = k->noiommu_possible && k->noiommu_enabled &&
-			  k->vfio_device_cdev == 'y' && k->iommufd != 'n';
+			  k->vfio_device_cdev == 'y' && k->iommufd != 'n' &&
+			  k->iommufd_noiommu == 'y';
 	explain(k);
 	return 0;
 }

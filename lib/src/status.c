@@ -38,10 +38,14 @@ static void count_nodes(const char *dir, const char *prefix,
 }
 
 /* 1 when the kernel knows IOMMU_IOAS_NOIOMMU_GET_PA, 0 when not, -1 when
- * /dev/iommu cannot be opened. Any answer but ENOTTY means it exists. */
+ * /dev/iommu cannot be opened. Any answer but ENOTTY means it exists. The
+ * request is well formed (IOAS 0 never exists: ENOENT) so that no kernel
+ * refuses it for its form. */
 static int probe_get_pa(void)
 {
-	struct iommu_ioas_noiommu_get_pa cmd = { .size = sizeof(cmd) };
+	struct iommu_ioas_noiommu_get_pa cmd = {
+		.size = sizeof(cmd), .length = UINT64_MAX,
+	};
 	char path[PATH_MAX];
 	int fd, ret;
 
@@ -54,24 +58,29 @@ static int probe_get_pa(void)
 	return ret;
 }
 
-static void read_config(struct nio_status *st)
+int nioi_running_kconfig(struct nio_kconfig *k, char *source, size_t len)
 {
-	char path[PATH_MAX];
-	const char *sources[] = { "/proc/config.gz", NULL };
-	char boot[128];
+	char path[PATH_MAX], boot[128];
+	const char *sources[] = { "/proc/config.gz", boot };
+	struct utsname u;
 	int i;
 
-	snprintf(boot, sizeof(boot), "/boot/config-%s", st->kernel_release);
-	sources[1] = boot;
+	snprintf(boot, sizeof(boot), "/boot/config-%s",
+		 uname(&u) ? "" : u.release);
 	for (i = 0; i < 2; i++) {
 		nioi_path(path, sizeof(path), "%s", sources[i]);
-		if (nioi_exists(path) && !nio_kconfig_read(path, &st->config)) {
-			st->config_known = true;
-			snprintf(st->config_source, sizeof(st->config_source),
-				 "%s", sources[i]);
-			return;
+		if (nioi_exists(path) && !nio_kconfig_read(path, k)) {
+			snprintf(source, len, "%s", sources[i]);
+			return 0;
 		}
 	}
+	return -ENOENT;
+}
+
+static void read_config(struct nio_status *st)
+{
+	st->config_known = !nioi_running_kconfig(&st->config, st->config_source,
+						 sizeof(st->config_source));
 }
 
 static void decide_best(struct nio_status *st)

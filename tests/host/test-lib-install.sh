@@ -11,11 +11,11 @@ trap 'rm -rf "$prefix"' EXIT
 plan 6
 check "make install PREFIX=$prefix" \
 	make -s -C "$root" install PREFIX="$prefix"
-for f in include/noiommu.h lib/libnoiommu.a lib/libnoiommu.so.1 \
+for f in include/noiommu.h lib/libnoiommu.a lib/libnoiommu.so.2 \
 	lib/pkgconfig/noiommu.pc bin/noiommu share/man/man1/noiommu.1; do
 	[ -e "$prefix/$f" ] || echo "# missing $prefix/$f"
 done
-check "installed files present" test -e "$prefix/lib/libnoiommu.so.1" -a \
+check "installed files present" test -e "$prefix/lib/libnoiommu.so.2" -a \
 	-e "$prefix/bin/noiommu" -a -e "$prefix/share/man/man1/noiommu.1" -a \
 	-e "$prefix/include/noiommu.h"
 
@@ -46,7 +46,7 @@ static_link() {
 }
 only_api_exported() {
 	local bad
-	bad=$(nm -D --defined-only "$prefix/lib/libnoiommu.so.1" | awk '{print $3}' |
+	bad=$(nm -D --defined-only "$prefix/lib/libnoiommu.so.2" | awk '{print $3}' |
 		grep -v '^nio_' | grep -v '^LIBNOIOMMU_')
 	[ -z "$bad" ] || echo "# exported: $bad"
 	[ -z "$bad" ]

@@ -12,7 +12,7 @@ make -s -C "$root/tests/host/unit" KSFT="$LAB_TREE/tools/testing/selftests" \
 make -s -C "$root/tools" OUT="$LAB_BUILD/host/tools" >&2 || exit 1
 export NOIOMMU_CLI=$LAB_BUILD/host/tools/noiommu
 rc=0
-for t in test_segments test_kconfig test_sysfs test_cli; do
+for t in $(make -s -C "$root/tests/host/unit" list-tests); do
 	echo "@@SUITE $t@@"
 	"$out/$t"
 	s=$?

@@ -127,7 +127,7 @@ const char *fake_root_create(bool noiommu_param, bool with_cdev)
 	gzip_file(root, "proc/config.gz",
 		  "CONFIG_VFIO=y\nCONFIG_VFIO_GROUP=y\nCONFIG_VFIO_CONTAINER=y\n"
 		  "CONFIG_VFIO_NOIOMMU=y\nCONFIG_IOMMUFD=y\nCONFIG_VFIO_PCI=y\n"
-		  "CONFIG_VFIO_DEVICE_CDEV=y\n");
+		  "CONFIG_VFIO_DEVICE_CDEV=y\nCONFIG_IOMMUFD_NOIOMMU=y\n");
 	return root;
 }
 

@@ -27,11 +27,14 @@ static const struct row rows[] = {
 	  2, false, false, "there is none" },
 	{ "2-stock", BASE "CONFIG_VFIO_GROUP=y\nCONFIG_VFIO_NOIOMMU=y\n",
 	  2, false, false, "lacks the no-IOMMU Kconfig fix" },
-	{ "3", BASE "CONFIG_VFIO_GROUP=y\nCONFIG_VFIO_CONTAINER=y\nCONFIG_VFIO_DEVICE_CDEV=y\nCONFIG_VFIO_NOIOMMU=y\n",
+	{ "3", BASE "CONFIG_VFIO_GROUP=y\nCONFIG_VFIO_CONTAINER=y\nCONFIG_VFIO_DEVICE_CDEV=y\nCONFIG_VFIO_NOIOMMU=y\nCONFIG_IOMMUFD_NOIOMMU=y\n",
 	  3, true, true, "(path 1) and the legacy group (path 3)" },
+	/* Stock 6.12 has the cdev, IOMMUFD and VFIO_NOIOMMU, but no path 1 */
+	{ "3-stock", BASE "CONFIG_VFIO_GROUP=y\nCONFIG_VFIO_CONTAINER=y\nCONFIG_VFIO_DEVICE_CDEV=y\nCONFIG_VFIO_NOIOMMU=y\n",
+	  3, true, false, "lacks no-IOMMU cdev support (CONFIG_IOMMUFD_NOIOMMU" },
 	{ "4", BASE "CONFIG_VFIO_GROUP=y\nCONFIG_VFIO_DEVICE_CDEV=y\n",
 	  4, false, false, "turn VFIO_GROUP off" },
-	{ "5", BASE "CONFIG_VFIO_DEVICE_CDEV=y\nCONFIG_VFIO_NOIOMMU=y\n",
+	{ "5", BASE "CONFIG_VFIO_DEVICE_CDEV=y\nCONFIG_VFIO_NOIOMMU=y\nCONFIG_IOMMUFD_NOIOMMU=y\n",
 	  5, true, true, "device cdev and IOMMUFD (path 1)" },
 	{ "6", BASE, 6, false, false, "no VFIO device node" },
 	{ "3-mode-off", BASE "CONFIG_VFIO_GROUP=y\nCONFIG_VFIO_CONTAINER=y\nCONFIG_VFIO_DEVICE_CDEV=y\n",
@@ -70,7 +73,8 @@ TEST(options_must_start_a_line)
 TEST(module_values)
 {
 	const char *text = "CONFIG_VFIO=m\nCONFIG_VFIO_PCI=m\nCONFIG_IOMMUFD=m\n"
-			   "CONFIG_VFIO_DEVICE_CDEV=y\nCONFIG_VFIO_NOIOMMU=y\n";
+			   "CONFIG_VFIO_DEVICE_CDEV=y\nCONFIG_VFIO_NOIOMMU=y\n"
+			   "CONFIG_IOMMUFD_NOIOMMU=y\n";
 	struct nio_kconfig k;
 
 	ASSERT_EQ(0, nio_kconfig_parse(text, strlen(text), &k));
