@@ -4,15 +4,16 @@
 CASE ?= 3
 PREFIX ?= /usr/local
 
-.PHONY: demo check check-long bench bench-quick check-host check-series check-fresh kernel tree export-patches setup clean help \
+.PHONY: demo check check-long bench bench-quick check-host check-series check-fresh deb kernel tree export-patches setup clean help \
 	userspace install
 
 help:
 	@echo "make demo            boot the lab and show no-IOMMU DMA"
-	@echo "make check           host tests, Kconfig matrix, guest tests (cases 1 3 5, 3-debug)"
+	@echo "make check           host tests, Kconfig matrix, guest tests (cases 1 3 5, 3-debug, Debian cloud kernel), Debian packages"
 	@echo "make check-long      make check with the stress tests at full length (60 s per boot)"
 	@echo "make check-host      host tests and Kconfig matrix only"
 	@echo "make check-fresh     make demo + host tests in a minimal Debian 12 (debootstrap) root"
+	@echo "make deb             the Debian packages (DKMS modules for the newest Debian 6.12 kernel, libnoiommu2, libnoiommu-dev, noiommu-tools) into build/deb/"
 	@echo "make bench           benchmarks P1-P6 in the lab: report + plots in benchmarks/results/"
 	@echo "make kernel CASE=N   build the kernel for Kconfig case N"
 	@echo "make tree            prepare build/linux-6.12 with the series applied"
@@ -38,6 +39,11 @@ check-host: setup
 
 check-fresh: setup
 	lab/check-fresh
+
+# KERNEL=RELEASE (e.g. $(uname -r)): the DKMS package for that installed
+# Debian kernel instead of the newest in the archive
+deb: setup
+	packaging/make-debs $(if $(KERNEL),--kernel $(KERNEL))
 
 bench: setup
 	benchmarks/run

@@ -161,7 +161,7 @@ static void status_text(const struct nio_status *st)
 	       st->get_pa == 0 ? "not supported by this kernel" :
 	       "unknown (cannot open /dev/iommu)");
 	printf("taint           0x%lx%s\n", st->taint,
-	       st->taint_user ? " (TAINT_USER set: a no-IOMMU device has been used)" : "");
+	       st->taint_user ? " (TAINT_USER set: no-IOMMU mode has exposed a device)" : "");
 	printf("best path       %s: %s\n", nio_path_name(st->best_path), st->why);
 }
 
@@ -486,19 +486,29 @@ static int cmd_pa(int argc, char **argv)
 
 /* ---- kconfig-check ---- */
 
+/*
+ * Without a file: the running kernel's config, counting what the modules of
+ * vfio-noiommu-dkms add when they are installed for it.
+ */
 static int cmd_kconfig_check(int argc, char **argv)
 {
+	char source[256];
 	struct nio_kconfig k;
 	bool usable;
 
-	if (argc != 2)
+	if (argc > 2)
 		return -1;
-	if (nio_kconfig_read(argv[1], &k))
+	if (argc == 2) {
+		snprintf(source, sizeof(source), "%s", argv[1]);
+		if (nio_kconfig_read(argv[1], &k))
+			return error("kconfig-check");
+	} else if (nio_kconfig_running(&k, source, sizeof(source))) {
 		return error("kconfig-check");
+	}
 	usable = k.noiommu_possible && k.noiommu_enabled;
 	if (json) {
 		printf("{");
-		json_kv_str(true, "file", argv[1]);
+		json_kv_str(true, "file", source);
 		json_kv_int(false, "matrix_case", k.matrix_case);
 		json_kv_str(false, "VFIO", opt_char(k.vfio));
 		json_kv_str(false, "VFIO_GROUP", opt_char(k.vfio_group));
@@ -515,7 +525,7 @@ static int cmd_kconfig_check(int argc, char **argv)
 		json_kv_str(false, "why", k.why);
 		printf("}\n");
 	} else {
-		printf("%s: %s\n", argv[1], k.why);
+		printf("%s: %s\n", source, k.why);
 		printf("no-IOMMU mode: %s\n", usable ? "available" : "NOT available");
 	}
 	return usable ? 0 : 1;
@@ -554,10 +564,13 @@ static const struct command command_table[] = {
 	  "4 KiB pages; by default buffers of 2 MiB or more use huge pages when\n"
 	  "available. The memory is released when the command exits.",
 	  cmd_pa },
-	{ "kconfig-check", "CONFIG_FILE", "which matrix case a .config is",
+	{ "kconfig-check", "[CONFIG_FILE]", "which matrix case a .config is",
 	  "Read a kernel .config (plain or gzip, e.g. /proc/config.gz), say which\n"
 	  "case of the VFIO Kconfig matrix it is, whether no-IOMMU mode is\n"
-	  "available and why not. Exit status 0 when available, 1 when not.",
+	  "available and why not. Without CONFIG_FILE: the running kernel's\n"
+	  "config (/proc/config.gz or /boot/config-RELEASE), with what the\n"
+	  "modules of vfio-noiommu-dkms add when they are installed for it.\n"
+	  "Exit status 0 when available, 1 when not.",
 	  cmd_kconfig_check },
 	{ 0 }
 };

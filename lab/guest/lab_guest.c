@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/iommufd.h>
@@ -155,26 +156,58 @@ int lab_drop_capability(int cap)
 	return syscall(SYS_capset, &hdr, data);
 }
 
+/*
+ * The running kernel's config: /proc/config.gz (the lab's kernels), else
+ * /boot/config-RELEASE (Debian's), with what vfio-noiommu-dkms adds in front
+ * when its modules are installed for this kernel. The first value counts.
+ */
+#define KCONFIG_SOURCES \
+	"r=$(uname -r); m=$(uname -m); " \
+	"[ -e /var/lib/dkms/vfio-noiommu/kernel-$r-$m ] && " \
+	"cat /usr/share/vfio-noiommu-dkms/kconfig; " \
+	"zcat /proc/config.gz 2>/dev/null || cat /boot/config-$r 2>/dev/null"
+
 int lab_kconfig(const char *name)
 {
 	char line[512], want[256];
-	int result = 'n';
+	int result = -1;
 	FILE *f;
 
-	f = popen("zcat /proc/config.gz 2>/dev/null", "r");
+	f = popen(KCONFIG_SOURCES, "r");
 	if (!f)
 		return -1;
 	snprintf(want, sizeof(want), "CONFIG_%s=", name);
-	if (!fgets(line, sizeof(line), f)) {
-		pclose(f);
-		return -1;
-	}
-	do {
-		if (!strncmp(line, want, strlen(want)))
+	while (fgets(line, sizeof(line), f)) {
+		if (result < 0)
+			result = 'n';
+		if (result == 'n' && !strncmp(line, want, strlen(want)))
 			result = line[strlen(want)];
-	} while (fgets(line, sizeof(line), f));
+	}
 	pclose(f);
 	return result;
+}
+
+bool lab_kconfig_enabled(const char *name)
+{
+	int v = lab_kconfig(name);
+
+	return v == 'y' || v == 'm';
+}
+
+const char *lab_kconfig_source(char *buf, size_t len)
+{
+	char marker[256];
+	struct utsname u;
+
+	if (!access("/proc/config.gz", R_OK))
+		return snprintf(buf, len, "/proc/config.gz"), buf;
+	if (uname(&u))
+		return NULL;
+	snprintf(marker, sizeof(marker), "/var/lib/dkms/vfio-noiommu/kernel-%s-%s",
+		 u.release, u.machine);
+	snprintf(buf, len, "/boot/config-%s%s", u.release,
+		 access(marker, F_OK) ? "" : " + vfio-noiommu-dkms");
+	return buf;
 }
 
 const char *lab_cmdline_value(const char *key, char *buf, size_t len)

@@ -57,6 +57,12 @@ int lab_drop_capability(int cap);
 /* 'y', 'm' or 'n' for CONFIG_<name> of the running kernel (from
  * /proc/config.gz); -1 when the config cannot be read. */
 int lab_kconfig(const char *name);
+/* CONFIG_<name> is y or m */
+bool lab_kconfig_enabled(const char *name);
+/* Where lab_kconfig() reads the config, as libnoiommu names it:
+ * "/proc/config.gz" (the lab's kernels), "/boot/config-RELEASE", with
+ * " + vfio-noiommu-dkms" when that package's modules are installed. */
+const char *lab_kconfig_source(char *buf, size_t len);
 /* Value of a key=value token on the kernel command line, or NULL. */
 const char *lab_cmdline_value(const char *key, char *buf, size_t len);
 /* True when the kernel command line turned no-IOMMU mode on. */

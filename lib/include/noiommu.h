@@ -129,6 +129,13 @@ struct nio_kconfig {
 
 /* Parse a kernel .config (plain or gzip, e.g. /proc/config.gz). */
 int nio_kconfig_read(const char *path, struct nio_kconfig *k);
+/*
+ * The running kernel's config (/proc/config.gz, else /boot/config-RELEASE),
+ * with the options vfio-noiommu-dkms's modules add when they are installed
+ * for this kernel. source (len bytes) names where it came from, e.g.
+ * "/boot/config-6.12.117+deb12-cloud-amd64 + vfio-noiommu-dkms".
+ */
+int nio_kconfig_running(struct nio_kconfig *k, char *source, size_t len);
 int nio_kconfig_parse(const char *text, size_t len, struct nio_kconfig *k);
 
 struct nio_status {

@@ -142,7 +142,7 @@ static const char *no_noiommu_cdev_reason(void)
 	struct nio_kconfig k;
 	char source[128];
 
-	if (nioi_running_kconfig(&k, source, sizeof(source)))
+	if (nio_kconfig_running(&k, source, sizeof(source)))
 		return "the kernel gives no-IOMMU devices no device cdev (CONFIG_VFIO_DEVICE_CDEV is off, or no-IOMMU cdev support, CONFIG_IOMMUFD_NOIOMMU, is missing)";
 	if (k.vfio_device_cdev != 'y')
 		return "CONFIG_VFIO_DEVICE_CDEV is off (no /dev/vfio/devices node)";

@@ -44,9 +44,6 @@ int nioi_slurp(const char *path, char **text, size_t *len);
 /* ---- capabilities (device.c) ---- */
 int nioi_has_cap(int cap);
 
-/* The running kernel's config (/proc/config.gz, else /boot/config-RELEASE);
- * 0 with *k filled and source naming the file, or -errno. */
-int nioi_running_kconfig(struct nio_kconfig *k, char *source, size_t len);
 
 /* ---- segment lists (segments.c) ---- */
 

@@ -58,29 +58,84 @@ static int probe_get_pa(void)
 	return ret;
 }
 
-int nioi_running_kconfig(struct nio_kconfig *k, char *source, size_t len)
+/*
+ * vfio-noiommu-dkms rebuilds VFIO and IOMMUFD for a Debian kernel whose
+ * config lacks them; /usr/share/vfio-noiommu-dkms/kconfig lists what its
+ * modules add, and DKMS links kernel-RELEASE-ARCH in its tree once they are
+ * installed for that kernel. The added options then count as the kernel's.
+ */
+#define DKMS_KCONFIG "/usr/share/vfio-noiommu-dkms/kconfig"
+
+static bool dkms_modules_installed(const struct utsname *u)
+{
+	char path[PATH_MAX];
+
+	return nioi_exists(nioi_path(path, sizeof(path),
+				     "/var/lib/dkms/vfio-noiommu/kernel-%s-%s",
+				     u->release, u->machine)) &&
+	       nioi_exists(nioi_path(path, sizeof(path), DKMS_KCONFIG));
+}
+
+/* The config at path, with the DKMS package's options in front when its
+ * modules are installed for the running kernel (the first value counts). */
+static int read_running_config(const char *path, const struct utsname *u,
+			       struct nio_kconfig *k, bool *with_dkms)
+{
+	char dkms[PATH_MAX], *text, *extra, *both;
+	size_t len, extra_len;
+	int ret = nioi_slurp(path, &text, &len);
+
+	if (ret)
+		return ret;
+	*with_dkms = dkms_modules_installed(u) &&
+		     !nioi_slurp(nioi_path(dkms, sizeof(dkms), DKMS_KCONFIG),
+				 &extra, &extra_len);
+	if (*with_dkms) {
+		both = malloc(extra_len + 1 + len + 1);
+		if (both) {
+			memcpy(both, extra, extra_len);
+			both[extra_len] = '\n';
+			memcpy(both + extra_len + 1, text, len + 1);
+			free(text);
+			text = both;
+			len += extra_len + 1;
+		}
+		*with_dkms = both != NULL;
+		free(extra);
+	}
+	ret = nio_kconfig_parse(text, len, k);
+	free(text);
+	return ret;
+}
+
+int nio_kconfig_running(struct nio_kconfig *k, char *source, size_t len)
 {
 	char path[PATH_MAX], boot[128];
 	const char *sources[] = { "/proc/config.gz", boot };
 	struct utsname u;
+	bool with_dkms;
 	int i;
 
-	snprintf(boot, sizeof(boot), "/boot/config-%s",
-		 uname(&u) ? "" : u.release);
+	if (uname(&u))
+		memset(&u, 0, sizeof(u));
+	snprintf(boot, sizeof(boot), "/boot/config-%s", u.release);
 	for (i = 0; i < 2; i++) {
 		nioi_path(path, sizeof(path), "%s", sources[i]);
-		if (nioi_exists(path) && !nio_kconfig_read(path, k)) {
-			snprintf(source, len, "%s", sources[i]);
+		if (nioi_exists(path) &&
+		    !read_running_config(path, &u, k, &with_dkms)) {
+			snprintf(source, len, "%s%s", sources[i],
+				 with_dkms ? " + vfio-noiommu-dkms" : "");
 			return 0;
 		}
 	}
-	return -ENOENT;
+	return nioi_fail(ENOENT, "no config of the running kernel (neither /proc/config.gz nor %s)",
+			 boot);
 }
 
 static void read_config(struct nio_status *st)
 {
-	st->config_known = !nioi_running_kconfig(&st->config, st->config_source,
-						 sizeof(st->config_source));
+	st->config_known = !nio_kconfig_running(&st->config, st->config_source,
+						sizeof(st->config_source));
 }
 
 static void decide_best(struct nio_status *st)

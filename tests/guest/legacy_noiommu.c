@@ -36,8 +36,9 @@ static bool legacy_noiommu_built(void)
 
 TEST(kernel_config_readable)
 {
-	ASSERT_EQ('y', lab_kconfig("VFIO"));
-	ASSERT_EQ('y', lab_kconfig("VFIO_PCI"));
+	/* built in (the lab's kernels) or modules (Debian's) */
+	ASSERT_TRUE(lab_kconfig_enabled("VFIO"));
+	ASSERT_TRUE(lab_kconfig_enabled("VFIO_PCI"));
 }
 
 TEST(edu_device_present)

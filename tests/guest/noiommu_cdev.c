@@ -141,7 +141,7 @@ TEST(get_pa_exists_with_iommufd_noiommu)
 	};
 	int fd, rc;
 
-	if (lab_kconfig("IOMMUFD") != 'y')
+	if (!lab_kconfig_enabled("IOMMUFD"))
 		SKIP(return, "kernel built without IOMMUFD");
 	fd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, fd);

@@ -660,7 +660,7 @@ FIXTURE_VARIANT_ADD(iommu_node, root_without_rawio) {
 FIXTURE_SETUP(iommu_node)
 {
 	self->chmodded = false;
-	if (lab_kconfig("IOMMUFD") != 'y')
+	if (!lab_kconfig_enabled("IOMMUFD"))
 		SKIP(return, "kernel built without IOMMUFD");
 	ASSERT_EQ(0, stat("/dev/iommu", &self->st));
 }
@@ -731,7 +731,7 @@ TEST(get_pa_without_noiommu_page_table_is_eopnotsupp)
 	void *buf;
 	int fd;
 
-	if (lab_kconfig("IOMMUFD") != 'y')
+	if (!lab_kconfig_enabled("IOMMUFD"))
 		SKIP(return, "kernel built without IOMMUFD");
 	fd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, fd);

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "fake_root.h"
@@ -129,6 +131,56 @@ TEST_F(fake, status_reads_param_config_nodes_taint)
 	ASSERT_EQ(0, st.get_pa);
 	ASSERT_EQ(NIO_PATH_LEGACY_GROUP, st.best_path);
 	ASSERT_NE(NULL, strstr(st.why, "no IOMMU_IOAS_NOIOMMU_GET_PA"));
+}
+
+/*
+ * A stock Debian kernel (no /proc/config.gz; /boot/config-RELEASE without
+ * IOMMUFD) with vfio-noiommu-dkms's modules installed for it: the options
+ * the package adds count, and the source says where they came from.
+ */
+TEST_F(fake, status_sees_the_dkms_modules)
+{
+	const char *stock = "CONFIG_VFIO=m\nCONFIG_VFIO_GROUP=y\n"
+			    "CONFIG_VFIO_CONTAINER=y\nCONFIG_VFIO_PCI=m\n"
+			    "# CONFIG_IOMMUFD is not set\n"
+			    "# CONFIG_VFIO_NOIOMMU is not set\n";
+	char rel[256], want[320];
+	struct nio_status st;
+	struct utsname u;
+
+	ASSERT_EQ(0, uname(&u));
+	snprintf(rel, sizeof(rel), "%s/proc/config.gz", self->root);
+	ASSERT_EQ(0, unlink(rel));
+	snprintf(rel, sizeof(rel), "boot/config-%s", u.release);
+	fake_root_write(self->root, rel, stock);
+
+	/* Without the modules: the stock config, legacy group only */
+	ASSERT_EQ(0, nio_status_read(&st));
+	snprintf(want, sizeof(want), "/boot/config-%s", u.release);
+	ASSERT_STREQ(want, st.config_source);
+	ASSERT_EQ('n', st.config.iommufd);
+	ASSERT_EQ('n', st.config.vfio_noiommu);
+	ASSERT_FALSE(st.config.noiommu_cdev);
+
+	/* The package is installed, but not yet built for this kernel */
+	fake_root_write(self->root, "usr/share/vfio-noiommu-dkms/kconfig",
+			"CONFIG_IOMMUFD=m\nCONFIG_IOMMUFD_NOIOMMU=y\n"
+			"CONFIG_VFIO_DEVICE_CDEV=y\nCONFIG_VFIO_NOIOMMU=y\n");
+	ASSERT_EQ(0, nio_status_read(&st));
+	ASSERT_FALSE(st.config.noiommu_cdev);
+
+	/* ... and its modules are installed for the running kernel */
+	snprintf(rel, sizeof(rel), "var/lib/dkms/vfio-noiommu/kernel-%s-%s",
+		 u.release, u.machine);
+	fake_root_write(self->root, rel, "");
+	ASSERT_EQ(0, nio_status_read(&st));
+	snprintf(want, sizeof(want), "/boot/config-%s + vfio-noiommu-dkms",
+		 u.release);
+	ASSERT_STREQ(want, st.config_source);
+	ASSERT_EQ('m', st.config.iommufd);
+	ASSERT_EQ('y', st.config.iommufd_noiommu);
+	ASSERT_EQ(3, st.config.matrix_case);
+	ASSERT_TRUE(st.config.noiommu_cdev);
 }
 
 TEST_F(fake, status_with_mode_off)
