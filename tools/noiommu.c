@@ -415,7 +415,8 @@ static void pa_print(const struct nio_device *dev, const struct nio_dma *dma)
 		json_kv_str(false, "why", nio_device_why(dev));
 		json_kv_num(false, "size", dma->size);
 		json_kv_num(false, "page_size", dma->page_size);
-		json_kv_num(false, "iova", dma->iova);
+		/* Not a device address: segments[].addr are */
+		json_kv_num(false, "lookup_key", dma->lookup_key);
 		printf(", \"segments\": [");
 		for (i = 0; i < dma->nsegs; i++)
 			printf("%s{\"offset\": %zu, \"addr\": %llu, \"len\": %llu}",
@@ -430,8 +431,8 @@ static void pa_print(const struct nio_device *dev, const struct nio_dma *dma)
 	printf("buffer   %zu bytes at VA %p, %zu KiB pages\n", dma->size,
 	       dma->vaddr, dma->page_size >> 10);
 	if (nio_device_path(dev) == NIO_PATH_NOIOMMU_CDEV)
-		printf("iova     0x%llx (only a lookup key: the device is given the physical addresses below)\n",
-		       (unsigned long long)dma->iova);
+		printf("key      0x%llx (IOAS IOVA: only a lookup key, never a device address; the device gets the addresses below)\n",
+		       (unsigned long long)dma->lookup_key);
 	printf("runs     %zu\n", dma->nsegs);
 	printf("%-12s %-18s %s\n", "OFFSET", "DEVICE ADDRESS", "LENGTH");
 	for (i = 0; i < dma->nsegs; i++)

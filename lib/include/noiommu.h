@@ -233,12 +233,20 @@ struct nio_segment {
 	uint64_t len;
 };
 
-/* Read-only for the caller; freed by nio_dma_free(). */
+/*
+ * Read-only for the caller; freed by nio_dma_free(). The device is
+ * programmed with segs[].addr (or nio_dma_addr()), never with
+ * lookup_key: on the no-IOMMU cdev path the key is the IOVA the buffer
+ * has in the IOMMUFD IOAS, which only IOMMU_IOAS_NOIOMMU_GET_PA
+ * understands; a device given it would DMA to an unrelated physical
+ * address. (With an IOMMU, path 2, the key and the device address are
+ * the same number; on the legacy path the key is 0.)
+ */
 struct nio_dma {
 	void *vaddr;
 	size_t size;
 	size_t page_size;	/* backing page size (4 KiB or 2 MiB) */
-	uint64_t iova;		/* IOMMUFD paths: IOVA of vaddr */
+	uint64_t lookup_key;	/* IOMMUFD paths: the IOAS IOVA of vaddr */
 	size_t nsegs;
 	const struct nio_segment *segs;
 };

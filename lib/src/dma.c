@@ -126,7 +126,7 @@ static int pin_iommufd(struct nio_ctx *ctx, struct nioi_dma *d,
 					 d->pub.vaddr, d->pub.size);
 		return memlock_error(errno, d->pub.size, "pinning (IOMMU_IOAS_MAP)");
 	}
-	d->pub.iova = map.iova;
+	d->pub.lookup_key = map.iova;
 	if (ctx->path == NIO_PATH_IOMMU_CDEV)
 		ret = nioi_segs_add(&d->segs, 0, map.iova, d->pub.size) ?
 		      nioi_fail(ENOMEM, "out of memory") : 0;
@@ -367,7 +367,7 @@ int nio_dma_free(struct nio_ctx *ctx, struct nio_dma *dma)
 	if (ctx->path == NIO_PATH_LEGACY_GROUP)
 		munlock(dma->vaddr, dma->size);
 	else
-		ret = ioas_unmap(ctx, dma->iova, dma->size);
+		ret = ioas_unmap(ctx, dma->lookup_key, dma->size);
 	pthread_mutex_unlock(&ctx->lock);
 	if (d->owned)
 		munmap(dma->vaddr, d->map_len);
