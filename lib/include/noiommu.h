@@ -18,8 +18,21 @@
  * leaves a message naming the cause and the fix in nio_errmsg() (per
  * thread). The errno values are listed in lib/README.md.
  *
- * Thread safety: a context and its devices and DMA buffers may be used from
- * several threads; nio_dma_addr() never makes a system call.
+ * Thread safety: every function may be called from several threads at
+ * once on the same context, device or buffer, except that a device must
+ * not be used while (or after) it is closed, a buffer while (or after) it
+ * is freed, or a context while it is freed; nio_set_root() is for tests
+ * and not thread safe. nio_dma_addr() never makes a system call. The log
+ * callback (nio_set_log()) runs with no library lock held, in the thread
+ * that logs, and may call the library.
+ *
+ * fork(): DMA buffers allocated by the library are not inherited by a
+ * child (MADV_DONTFORK). In the parent they stay where the device was
+ * told they are on every path: the IOMMUFD paths pin them, and the legacy
+ * path, which cannot pin, keeps them out of the child so that no
+ * copy-on-write ever moves them. Memory given to nio_dma_map() is likewise
+ * made MADV_DONTFORK on the legacy path (until nio_dma_free()); on the
+ * IOMMUFD paths the kernel copies pinned pages for the child instead.
  */
 #ifndef NOIOMMU_H
 #define NOIOMMU_H
@@ -253,7 +266,17 @@ struct nio_dma {
 
 #define NIO_DMA_HUGE	(1u << 0)	/* require 2 MiB pages */
 #define NIO_DMA_SMALL	(1u << 1)	/* 4 KiB pages only */
-#define NIO_DMA_READONLY (1u << 2)	/* device only reads the buffer */
+/*
+ * The device only reads the buffer. With an IOMMU (path 2) the mapping is
+ * read-only and a device write faults. Without one (paths 1 and 3) it is a
+ * statement of intent only: nothing stops a device from writing wherever
+ * it is pointed, including a buffer mapped READONLY. On path 1 the pages
+ * are still private to the process (never-written anonymous memory is
+ * given its own pages when pinned, not the shared zero page), but a
+ * READONLY nio_dma_map() of a read-only shared file mapping hands the
+ * device page-cache pages it can write.
+ */
+#define NIO_DMA_READONLY (1u << 2)
 #define NIO_DMA_CONTIG	(1u << 3)	/* one contiguous run (e.g. a queue) */
 
 #define NIO_BAD_ADDR UINT64_MAX
@@ -268,8 +291,12 @@ struct nio_dma {
  */
 int nio_dma_alloc(struct nio_ctx *ctx, size_t size, unsigned int flags,
 		  struct nio_dma **dma);
-/* Make caller memory (page aligned, size a multiple of the page size)
- * reachable by the context's devices; the memory stays the caller's. */
+/*
+ * Make caller memory (page aligned, size a multiple of the page size)
+ * reachable by the context's devices; the memory stays the caller's.
+ * NIO_DMA_CONTIG: -EINVAL (and nothing mapped) unless the memory is one
+ * run for the device.
+ */
 int nio_dma_map(struct nio_ctx *ctx, void *vaddr, size_t size,
 		unsigned int flags, struct nio_dma **dma);
 /* Unmap (and for nio_dma_alloc() memory, free) the buffer. */

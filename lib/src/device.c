@@ -117,13 +117,17 @@ static void note(struct path_choice *c, const char *fmt, ...) NIO_PRINTF(2, 3);
 static void note(struct path_choice *c, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
-	if (c->len >= sizeof(c->why))
+	if (c->len >= sizeof(c->why) - 1)
 		return;
 	va_start(ap, fmt);
-	c->len += (size_t)vsnprintf(c->why + c->len, sizeof(c->why) - c->len,
-				    fmt, ap);
+	n = vsnprintf(c->why + c->len, sizeof(c->why) - c->len, fmt, ap);
 	va_end(ap);
+	/* vsnprintf() says what it would have written: keep len inside why */
+	if (n > 0)
+		c->len = c->len + (size_t)n < sizeof(c->why) ?
+			 c->len + (size_t)n : sizeof(c->why) - 1;
 }
 
 static bool dev_exists(const char *node)
@@ -222,19 +226,14 @@ static int choose_path(const struct nio_pci_info *info, unsigned int allowed,
 /* Not bound to vfio-pci: because the mode is off, or just not bound. */
 static int check_bound(const struct nio_pci_info *info)
 {
-	char path[PATH_MAX], param[8] = "";
+	char remedy[400];
 
 	if (!strcmp(info->driver, "vfio-pci"))
 		return 0;
-	if (!info->has_iommu) {
-		nioi_read_line(nioi_path(path, sizeof(path), "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"),
-			       param, sizeof(param));
-		if (param[0] != 'Y')
-			return nioi_fail(ENODEV,
-					 "%s has no IOMMU and VFIO's no-IOMMU mode is %s: echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode (or boot with vfio.enable_unsafe_noiommu_mode=1), then 'noiommu bind %s'",
-					 info->bdf, param[0] ? "off" : "not available in this kernel (CONFIG_VFIO_NOIOMMU)",
-					 info->bdf);
-	}
+	if (!info->has_iommu && !nioi_noiommu_mode(remedy, sizeof(remedy)))
+		return nioi_fail(ENODEV,
+				 "%s has no IOMMU and vfio-pci cannot take it: %s; then 'noiommu bind %s'",
+				 info->bdf, remedy, info->bdf);
 	if (info->driver[0])
 		return nioi_fail(ENXIO,
 				 "%s is bound to %s, not vfio-pci: run 'noiommu bind %s'",
@@ -384,11 +383,17 @@ static int open_legacy(struct nio_device *dev, const struct nio_pci_info *info)
 	dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, info->bdf);
 	if (dev->fd < 0)
 		return open_error(errno, dev->node, dev);
+	return 0;
+}
+
+/* Said once the context lock is dropped: the log callback may call back
+ * into the library. */
+static void warn_legacy(const struct nio_device *dev)
+{
 	nioi_warn("%s uses the legacy no-IOMMU path: DMA buffers are mlock()ed, not long-term pinned, and their physical addresses come from /proc/self/pagemap (CAP_SYS_ADMIN)",
-		  info->bdf);
+		  dev->bdf);
 	if (!nioi_has_cap(CAP_SYS_ADMIN))
 		nioi_warn("no CAP_SYS_ADMIN: /proc/self/pagemap will hide physical addresses, DMA allocation will fail");
-	return 0;
 }
 
 static void describe(struct nio_device *dev, const struct path_choice *c)
@@ -429,6 +434,7 @@ int nio_device_open(struct nio_ctx *ctx, const char *bdf,
 	dev->path = choice.path;
 	dev->fd = -1;
 	dev->group_fd = -1;
+	pthread_mutex_init(&dev->lock, NULL);
 	memcpy(dev->bdf, info.bdf, sizeof(dev->bdf));
 
 	pthread_mutex_lock(&ctx->lock);
@@ -448,6 +454,7 @@ int nio_device_open(struct nio_ctx *ctx, const char *bdf,
 		if (dev->group_fd >= 0)
 			close(dev->group_fd);
 		pthread_mutex_unlock(&ctx->lock);
+		pthread_mutex_destroy(&dev->lock);
 		free(dev);
 		return ret;
 	}
@@ -456,9 +463,13 @@ int nio_device_open(struct nio_ctx *ctx, const char *bdf,
 	dev->next = ctx->devices;
 	ctx->devices = dev;
 	pthread_mutex_unlock(&ctx->lock);
+	if (dev->path == NIO_PATH_LEGACY_GROUP)
+		warn_legacy(dev);
 	*out = dev;
 	return 0;
 }
+
+static int irq_disable_locked(struct nio_device *dev, enum nio_irq_kind kind);
 
 void nioi_device_close_locked(struct nio_device *dev)
 {
@@ -470,7 +481,7 @@ void nioi_device_close_locked(struct nio_device *dev)
 	if (*pp)
 		*pp = dev->next;
 	for (i = 0; i < 3; i++)
-		nio_irq_disable(dev, (enum nio_irq_kind)i);
+		irq_disable_locked(dev, (enum nio_irq_kind)i);
 	for (i = 0; i < 6; i++)
 		if (dev->bars[i].addr)
 			munmap(dev->bars[i].addr, dev->bars[i].size);
@@ -479,6 +490,14 @@ void nioi_device_close_locked(struct nio_device *dev)
 		ioctl(dev->group_fd, VFIO_GROUP_UNSET_CONTAINER);
 		close(dev->group_fd);
 	}
+	/*
+	 * When the last group leaves a container, the kernel releases the
+	 * container's IOMMU driver: the next device opened in this context
+	 * must VFIO_SET_IOMMU again.
+	 */
+	if (!dev->ctx->devices)
+		dev->ctx->container_set = false;
+	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }
 
@@ -544,29 +563,41 @@ int nio_bar_map(struct nio_device *dev, unsigned int bar,
 
 	if (bar > VFIO_PCI_BAR5_REGION_INDEX)
 		return nioi_fail(EINVAL, "BAR %u does not exist (0..5)", bar);
+	pthread_mutex_lock(&dev->lock);
 	if (dev->bars[bar].addr)
 		goto done;
 	ret = nio_region_info(dev, bar, &r);
 	if (ret)
-		return ret;
-	if (!r.size)
-		return nioi_fail(ENOENT, "%s has no BAR %u", dev->bdf, bar);
-	if (!(r.flags & VFIO_REGION_INFO_FLAG_MMAP))
-		return nioi_fail(EINVAL,
-				 "BAR %u of %s cannot be mmap()ed (an I/O port BAR?): use pread/pwrite on the device fd",
-				 bar, dev->bdf);
+		goto out;
+	ret = -ENOENT;
+	if (!r.size) {
+		nioi_fail(ENOENT, "%s has no BAR %u", dev->bdf, bar);
+		goto out;
+	}
+	ret = -EINVAL;
+	if (!(r.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+		nioi_fail(EINVAL,
+			  "BAR %u of %s cannot be mmap()ed (an I/O port BAR?): use pread/pwrite on the device fd",
+			  bar, dev->bdf);
+		goto out;
+	}
 	p = mmap(NULL, r.size, PROT_READ | PROT_WRITE, MAP_SHARED, dev->fd,
 		 (off_t)r.offset);
-	if (p == MAP_FAILED)
-		return nioi_fail(errno, "mmap of BAR %u of %s failed: %s", bar,
-				 dev->bdf, strerror(errno));
+	if (p == MAP_FAILED) {
+		ret = nioi_fail(errno, "mmap of BAR %u of %s failed: %s", bar,
+				dev->bdf, strerror(errno));
+		goto out;
+	}
 	dev->bars[bar].addr = p;
 	dev->bars[bar].size = r.size;
 done:
+	ret = 0;
 	*addr = dev->bars[bar].addr;
 	if (size)
 		*size = dev->bars[bar].size;
-	return 0;
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
 }
 
 static int config_io(struct nio_device *dev, unsigned int offset, void *buf,
@@ -671,8 +702,9 @@ static int set_irqs(struct nio_device *dev, enum nio_irq_kind kind,
 	return ret;
 }
 
-int nio_irq_enable(struct nio_device *dev, enum nio_irq_kind kind,
-		   unsigned int count, int *efds)
+/* Called with dev->lock held. */
+static int irq_enable_locked(struct nio_device *dev, enum nio_irq_kind kind,
+			     unsigned int count, int *efds)
 {
 	unsigned int avail, i;
 	int *fds, ret;
@@ -685,7 +717,7 @@ int nio_irq_enable(struct nio_device *dev, enum nio_irq_kind kind,
 				 "%s offers %u %s vector(s); asked for %u", dev->bdf,
 				 avail, kind == NIO_IRQ_INTX ? "INTx" :
 				 kind == NIO_IRQ_MSI ? "MSI" : "MSI-X", count);
-	nio_irq_disable(dev, kind);
+	irq_disable_locked(dev, kind);
 	fds = calloc(count, sizeof(int));
 	if (!fds)
 		return nioi_fail(ENOMEM, "out of memory");
@@ -714,7 +746,18 @@ fail:
 	return ret;
 }
 
-int nio_irq_disable(struct nio_device *dev, enum nio_irq_kind kind)
+int nio_irq_enable(struct nio_device *dev, enum nio_irq_kind kind,
+		   unsigned int count, int *efds)
+{
+	int ret;
+
+	pthread_mutex_lock(&dev->lock);
+	ret = irq_enable_locked(dev, kind, count, efds);
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static int irq_disable_locked(struct nio_device *dev, enum nio_irq_kind kind)
 {
 	unsigned int i;
 
@@ -730,6 +773,16 @@ int nio_irq_disable(struct nio_device *dev, enum nio_irq_kind kind)
 	dev->efds[kind] = NULL;
 	dev->nefds[kind] = 0;
 	return 0;
+}
+
+int nio_irq_disable(struct nio_device *dev, enum nio_irq_kind kind)
+{
+	int ret;
+
+	pthread_mutex_lock(&dev->lock);
+	ret = irq_disable_locked(dev, kind);
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
 }
 
 int nio_irq_unmask_intx(struct nio_device *dev)

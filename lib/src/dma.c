@@ -302,6 +302,9 @@ static int dma_alloc(struct nio_ctx *ctx, size_t size, unsigned int flags,
 	d->pub.page_size = page;
 	d->owned = true;
 	d->map_len = len;
+	/* A child of fork() has no use for the parent's DMA memory; see
+	 * keep_from_fork() for why the legacy path needs this. */
+	madvise(p, len, MADV_DONTFORK);
 	ret = pin_and_track(ctx, d, flags);
 	if (ret) {
 		munmap(p, len);
@@ -310,6 +313,32 @@ static int dma_alloc(struct nio_ctx *ctx, size_t size, unsigned int flags,
 	}
 	*out = &d->pub;
 	return 0;
+}
+
+/*
+ * The legacy path has no long-term pin: after fork() the private pages of
+ * a buffer are shared copy-on-write with the child, and the parent's next
+ * write moves it to a new page while the device keeps the old one. So the
+ * child does not get the buffer at all (MADV_DONTFORK). IOMMUFD's pin
+ * makes fork() copy pinned pages for the child instead, so caller memory
+ * is left alone there.
+ */
+static int keep_from_fork(struct nio_ctx *ctx, struct nioi_dma *d)
+{
+	if (ctx->path != NIO_PATH_LEGACY_GROUP)
+		return 0;
+	if (madvise(d->pub.vaddr, d->pub.size, MADV_DONTFORK))
+		return nioi_fail(errno, "madvise(%p, %zu, MADV_DONTFORK): %s",
+				 d->pub.vaddr, d->pub.size, strerror(errno));
+	d->dontfork = true;
+	return 0;
+}
+
+/* Caller memory goes back to the caller as it was */
+static void allow_fork(struct nioi_dma *d)
+{
+	if (d->dontfork && !d->owned)
+		madvise(d->pub.vaddr, d->pub.size, MADV_DOFORK);
 }
 
 int nio_dma_map(struct nio_ctx *ctx, void *vaddr, size_t size,
@@ -339,8 +368,21 @@ int nio_dma_map(struct nio_ctx *ctx, void *vaddr, size_t size,
 	d->pub.vaddr = vaddr;
 	d->pub.size = size;
 	d->pub.page_size = flags & NIO_DMA_HUGE ? NIO_PAGE_2M : NIO_PAGE_4K;
-	ret = pin_and_track(ctx, d, flags);
+	ret = keep_from_fork(ctx, d);
 	if (ret) {
+		free(d);
+		return ret;
+	}
+	ret = pin_and_track(ctx, d, flags);
+	if (!ret && (flags & NIO_DMA_CONTIG) && d->segs.n > 1) {
+		ret = nioi_fail(EINVAL,
+				"nio_dma_map(%p, %zu, NIO_DMA_CONTIG): the memory is %zu separate runs for the device, not one (map one huge page, or use nio_dma_alloc() with NIO_DMA_CONTIG)",
+				vaddr, size, d->segs.n);
+		nio_dma_free(ctx, &d->pub);
+		return ret;
+	}
+	if (ret) {
+		allow_fork(d);
 		free(d);
 		return ret;
 	}
@@ -371,6 +413,8 @@ int nio_dma_free(struct nio_ctx *ctx, struct nio_dma *dma)
 	pthread_mutex_unlock(&ctx->lock);
 	if (d->owned)
 		munmap(dma->vaddr, d->map_len);
+	else
+		allow_fork(d);
 	nioi_segs_free(&d->segs);
 	free(d);
 	return ret;

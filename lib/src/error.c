@@ -2,6 +2,7 @@
 /* Per-thread error messages and the warning/info log. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,9 @@ static void log_stderr(enum nio_log_level level, const char *msg, void *arg)
 		fprintf(stderr, "libnoiommu: warning: %s\n", msg);
 }
 
+/* The callback and its argument change together: a thread logging while
+ * another calls nio_set_log() must not pair one's fn with the other's arg. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static nio_log_fn log_fn = log_stderr;
 static void *log_arg;
 
@@ -33,6 +37,9 @@ int nioi_fail(int err, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* A failure that returned 0 would read as success to the caller */
+	if (err <= 0)
+		err = EIO;
 	va_start(ap, fmt);
 	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
 	va_end(ap);
@@ -41,18 +48,28 @@ int nioi_fail(int err, const char *fmt, ...)
 
 void nio_set_log(nio_log_fn fn, void *arg)
 {
+	pthread_mutex_lock(&log_lock);
 	log_fn = fn;
 	log_arg = arg;
+	pthread_mutex_unlock(&log_lock);
 }
 
+/* The callback runs without any library lock held: it may call into the
+ * library (nio_errmsg(), even nio_set_log()). */
 static void vlog(enum nio_log_level level, const char *fmt, va_list ap)
 {
 	char msg[1024];
+	nio_log_fn fn;
+	void *arg;
 
-	if (!log_fn)
+	pthread_mutex_lock(&log_lock);
+	fn = log_fn;
+	arg = log_arg;
+	pthread_mutex_unlock(&log_lock);
+	if (!fn)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	log_fn(level, msg, log_arg);
+	fn(level, msg, arg);
 }
 
 void nioi_warn(const char *fmt, ...)

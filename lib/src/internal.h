@@ -41,6 +41,11 @@ int nioi_exists(const char *path);
 /* Whole file into a malloc()ed, NUL-terminated buffer; gunzips .gz. */
 int nioi_slurp(const char *path, char **text, size_t *len);
 
+/* ---- the running kernel (status.c) ---- */
+
+/* True when VFIO's no-IOMMU mode is on; else remedy says what would help. */
+bool nioi_noiommu_mode(char *remedy, size_t len);
+
 /* ---- capabilities (device.c) ---- */
 int nioi_has_cap(int cap);
 
@@ -81,6 +86,7 @@ uint64_t nioi_segs_lookup(const struct nio_segment *v, size_t n,
 
 struct nio_device {
 	struct nio_ctx *ctx;
+	pthread_mutex_t lock;	/* bars[], efds[], nefds[] */
 	struct nio_device *next;
 	enum nio_path path;
 	char bdf[NIO_BDF_LEN];
@@ -101,6 +107,7 @@ struct nioi_dma {
 	struct nio_dma pub;	/* first: nio_dma * <-> nioi_dma * */
 	struct nioi_segs segs;
 	bool owned;		/* allocated by the library */
+	bool dontfork;		/* caller memory we set MADV_DONTFORK on */
 	size_t map_len;		/* bytes mmap()ed when owned */
 	struct nioi_dma *next;
 };

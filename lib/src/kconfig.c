@@ -5,27 +5,85 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-/* 'y', 'm' or 'n' for CONFIG_<name> in a .config text. */
-static char option(const char *text, const char *name)
+/* The options the verdict depends on, and where each one's value goes */
+struct option_slot {
+	const char *name;
+	size_t offset;		/* in struct nio_kconfig */
+};
+
+#define SLOT(name, field) { name, offsetof(struct nio_kconfig, field) }
+static const struct option_slot slots[] = {
+	SLOT("VFIO", vfio),
+	SLOT("VFIO_GROUP", vfio_group),
+	SLOT("VFIO_CONTAINER", vfio_container),
+	SLOT("IOMMUFD_VFIO_CONTAINER", iommufd_vfio_container),
+	SLOT("VFIO_DEVICE_CDEV", vfio_device_cdev),
+	SLOT("IOMMUFD", iommufd),
+	SLOT("VFIO_NOIOMMU", vfio_noiommu),
+	SLOT("VFIO_PCI", vfio_pci),
+	SLOT("IOMMUFD_NOIOMMU", iommufd_noiommu),
+};
+
+static bool is_name_char(char c)
 {
-	size_t nlen = strlen(name);
-	const char *p = text;
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '_';
+}
 
-	while ((p = strstr(p, "CONFIG_"))) {
-		bool line_start = p == text || p[-1] == '\n';
+/* Printable ASCII (and tabs): .config files hold nothing else */
+static bool is_text(const char *p, size_t n)
+{
+	size_t i;
 
-		if (line_start && !strncmp(p + 7, name, nlen) &&
-		    p[7 + nlen] == '=')
-			return p[8 + nlen] == 'm' ? 'm' :
-			       p[8 + nlen] == 'y' ? 'y' : 'n';
-		p += 7;
+	for (i = 0; i < n; i++)
+		if ((p[i] < ' ' || p[i] > '~') && p[i] != '\t')
+			return false;
+	return true;
+}
+
+/*
+ * One line of a .config: "CONFIG_NAME=value", a comment ("# CONFIG_NAME is
+ * not set" among them) or an empty line. The first value of an option
+ * counts (a fragment in front overrides what follows). Returns 1 for an
+ * option line, 0 for a comment or empty line, -1 for anything else.
+ */
+static int parse_line(const char *line, size_t n, struct nio_kconfig *k,
+		      bool *seen)
+{
+	const char *name = line + 7, *eq;
+	size_t i, name_len;
+
+	if (n && line[n - 1] == '\r')
+		n--;
+	if (!is_text(line, n))
+		return -1;
+	if (n == 0 || line[0] == '#')
+		return 0;
+	if (n < 9 || memcmp(line, "CONFIG_", 7))
+		return -1;
+	eq = memchr(name, '=', n - 7);
+	if (!eq || eq == name)
+		return -1;
+	name_len = (size_t)(eq - name);
+	for (i = 0; i < name_len; i++)
+		if (!is_name_char(name[i]))
+			return -1;
+	for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		if (seen[i] || strlen(slots[i].name) != name_len ||
+		    memcmp(slots[i].name, name, name_len))
+			continue;
+		seen[i] = true;
+		*((char *)k + slots[i].offset) =
+			eq + 1 < line + n && (eq[1] == 'y' || eq[1] == 'm') ?
+			eq[1] : 'n';
 	}
-	return 'n';
+	return 1;
 }
 
 static int matrix_case(const struct nio_kconfig *k)
@@ -88,22 +146,65 @@ static void explain(struct nio_kconfig *k)
 			 "no-IOMMU mode available through the legacy group only (path 3: pagemap, no long-term pinning)");
 }
 
+/*
+ * What a config lacks for path 1 (the no-IOMMU cdev), all of it: a stock
+ * Debian config lacks four options, and naming only the first sends the
+ * user round the loop four times.
+ */
+static void explain_path1_missing(struct nio_kconfig *k)
+{
+	const struct {
+		bool missing;
+		const char *name;
+	} needs[] = {
+		{ k->vfio_noiommu != 'y', "CONFIG_VFIO_NOIOMMU" },
+		{ k->iommufd == 'n', "CONFIG_IOMMUFD" },
+		{ k->vfio_device_cdev != 'y', "CONFIG_VFIO_DEVICE_CDEV" },
+		{ k->iommufd_noiommu != 'y',
+		  "CONFIG_IOMMUFD_NOIOMMU (the no-IOMMU cdev feature: mainline, or the vfio-noiommu series or DKMS package)" },
+	};
+	size_t n = strlen(k->why), i;
+	const char *sep = "; path 1 (no-IOMMU cdev) also needs ";
+
+	if (k->noiommu_cdev || k->matrix_case == 0)
+		return;
+	for (i = 0; i < sizeof(needs) / sizeof(needs[0]) && n < sizeof(k->why); i++) {
+		if (!needs[i].missing)
+			continue;
+		n += (size_t)snprintf(k->why + n, sizeof(k->why) - n, "%s%s",
+				      sep, needs[i].name);
+		sep = ", ";
+	}
+}
+
 int nio_kconfig_parse(const char *text, size_t len, struct nio_kconfig *k)
 {
-	(void)len;
+	bool seen[sizeof(slots) / sizeof(slots[0])] = { false };
+	const char *p = text, *end = text + len, *nl;
+	size_t i, line_no = 0, options = 0;
+	int kind;
+
 	memset(k, 0, sizeof(*k));
-	if (!strstr(text, "CONFIG_"))
-		return nioi_fail(EINVAL,
-				 "not a kernel config: no CONFIG_ lines");
-	k->vfio = option(text, "VFIO");
-	k->vfio_group = option(text, "VFIO_GROUP");
-	k->vfio_container = option(text, "VFIO_CONTAINER");
-	k->iommufd_vfio_container = option(text, "IOMMUFD_VFIO_CONTAINER");
-	k->vfio_device_cdev = option(text, "VFIO_DEVICE_CDEV");
-	k->iommufd = option(text, "IOMMUFD");
-	k->vfio_noiommu = option(text, "VFIO_NOIOMMU");
-	k->vfio_pci = option(text, "VFIO_PCI");
-	k->iommufd_noiommu = option(text, "IOMMUFD_NOIOMMU");
+	if (!text)
+		return nioi_fail(EINVAL, "not a kernel config: no text");
+	/* Only len bytes are read: the text need not be NUL-terminated */
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		line_no++;
+		kind = parse_line(p, nl ? (size_t)(nl - p) : (size_t)(end - p),
+				  k, seen);
+		if (kind < 0)
+			return nioi_fail(EINVAL,
+					 "not a kernel config: line %zu is neither CONFIG_NAME=value nor a comment",
+					 line_no);
+		options += (size_t)kind;
+		p = nl ? nl + 1 : end;
+	}
+	if (!options)
+		return nioi_fail(EINVAL, "not a kernel config: no CONFIG_ lines");
+	for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+		if (!seen[i])
+			*((char *)k + slots[i].offset) = 'n';
 	k->matrix_case = matrix_case(k);
 	k->noiommu_possible = k->matrix_case == 1 || k->matrix_case == 3 ||
 			      k->matrix_case == 5;
@@ -117,22 +218,26 @@ int nio_kconfig_parse(const char *text, size_t len, struct nio_kconfig *k)
 			  k->vfio_device_cdev == 'y' && k->iommufd != 'n' &&
 			  k->iommufd_noiommu == 'y';
 	explain(k);
+	explain_path1_missing(k);
 	return 0;
 }
 
 int nio_kconfig_read(const char *path, struct nio_kconfig *k)
 {
-	char *text;
+	char *text, why[256];
 	size_t len;
 	int ret = nioi_slurp(path, &text, &len);
 
 	if (ret)
 		return nioi_fail(-ret, "cannot read %s: %s", path,
+				 ret == -EINVAL ? "not a regular file" :
+				 ret == -EFBIG ? "too large for a kernel config" :
 				 strerror(-ret));
 	ret = nio_kconfig_parse(text, len, k);
 	free(text);
-	if (ret)
-		return nioi_fail(-ret, "%s is not a kernel config (no CONFIG_ lines)",
-				 path);
+	if (ret) {
+		snprintf(why, sizeof(why), "%s", nio_errmsg());
+		return nioi_fail(-ret, "%s is %s", path, why);
+	}
 	return 0;
 }

@@ -138,6 +138,43 @@ static void read_config(struct nio_status *st)
 						sizeof(st->config_source));
 }
 
+#define NOIOMMU_PARAM "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
+
+/*
+ * Whether VFIO's no-IOMMU mode is on; when it is not, remedy says why and
+ * what would turn it on. Echoing 1 into the parameter only helps when the
+ * parameter exists: a stock Debian kernel has VFIO as a module built
+ * without CONFIG_VFIO_NOIOMMU, and no setting gives it the mode.
+ */
+bool nioi_noiommu_mode(char *remedy, size_t len)
+{
+	char path[PATH_MAX], param[8] = "";
+	struct nio_kconfig k;
+	char source[8];
+
+	if (!nioi_read_line(nioi_path(path, sizeof(path), NOIOMMU_PARAM),
+			    param, sizeof(param))) {
+		if (param[0] == 'Y' || param[0] == '1')
+			return true;
+		snprintf(remedy, len,
+			 "VFIO's no-IOMMU mode is off: echo 1 > " NOIOMMU_PARAM " (or boot with vfio.enable_unsafe_noiommu_mode=1)");
+		return false;
+	}
+	if (nioi_exists(nioi_path(path, sizeof(path), "/sys/module/vfio"))) {
+		snprintf(remedy, len,
+			 "this kernel's VFIO has no no-IOMMU mode (built without CONFIG_VFIO_NOIOMMU, as Debian's stock kernels are): boot a kernel that has it, or on Debian's 6.12 install vfio-noiommu-dkms");
+		return false;
+	}
+	if (!nio_kconfig_running(&k, source, sizeof(source)) && k.vfio == 'n') {
+		snprintf(remedy, len,
+			 "this kernel has no VFIO (CONFIG_VFIO is not set): boot a kernel with VFIO, VFIO_PCI and VFIO_NOIOMMU");
+		return false;
+	}
+	snprintf(remedy, len,
+		 "VFIO is not loaded: modprobe vfio-pci (with vfio's enable_unsafe_noiommu_mode=1, e.g. 'options vfio enable_unsafe_noiommu_mode=1' in /etc/modprobe.d); if vfio then has no such parameter, the kernel lacks CONFIG_VFIO_NOIOMMU");
+	return false;
+}
+
 static void decide_best(struct nio_status *st)
 {
 	bool cdev_nodes = st->noiommu_cdev_nodes > 0;
@@ -145,10 +182,7 @@ static void decide_best(struct nio_status *st)
 
 	if (st->noiommu_param != 1) {
 		st->best_path = NIO_PATH_NONE;
-		snprintf(st->why, sizeof(st->why), "%s",
-			 st->noiommu_param < 0 ?
-			 "VFIO no-IOMMU mode is not available (no /sys/module/vfio/parameters/enable_unsafe_noiommu_mode: VFIO or CONFIG_VFIO_NOIOMMU missing)" :
-			 "no-IOMMU mode is off: echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode (then rebind the device) or boot with vfio.enable_unsafe_noiommu_mode=1");
+		nioi_noiommu_mode(st->why, sizeof(st->why));
 	} else if ((cdev_nodes || cdev_config) && st->get_pa != 0 &&
 		   st->dev_iommu) {
 		st->best_path = NIO_PATH_NOIOMMU_CDEV;
@@ -183,7 +217,7 @@ int nio_status_read(struct nio_status *st)
 		snprintf(st->kernel_release, sizeof(st->kernel_release), "%s",
 			 u.release);
 	st->noiommu_param = -1;
-	if (!nioi_read_line(nioi_path(path, sizeof(path), "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"),
+	if (!nioi_read_line(nioi_path(path, sizeof(path), NOIOMMU_PARAM),
 			    line, sizeof(line)))
 		st->noiommu_param = line[0] == 'Y' || line[0] == '1';
 	read_config(st);

@@ -97,13 +97,26 @@ int nioi_exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
+/* Kernel configs are a few hundred KiB; nothing we read is near this */
+#define SLURP_MAX (16UL << 20)
+
 int nioi_slurp(const char *path, char **text, size_t *len)
 {
 	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap + 1);
+	struct stat st;
+	char *buf;
 	gzFile f;
 	int got;
 
+	/* Not a directory or device: /dev/zero would be read until memory
+	 * runs out (procfs files such as /proc/config.gz are regular) */
+	if (stat(path, &st))
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	buf = malloc(cap + 1);
 	if (!buf)
 		return -ENOMEM;
 	/* gzread() passes plain files through unchanged */
@@ -114,6 +127,11 @@ int nioi_slurp(const char *path, char **text, size_t *len)
 	}
 	while ((got = gzread(f, buf + n, (unsigned int)(cap - n))) > 0) {
 		n += (size_t)got;
+		if (n >= SLURP_MAX) {
+			gzclose(f);
+			free(buf);
+			return -EFBIG;
+		}
 		if (n == cap) {
 			char *bigger = realloc(buf, cap * 2 + 1);
 
@@ -162,9 +180,12 @@ int nio_bdf_normalize(const char *bdf, char out[NIO_BDF_LEN])
 
 	if (!bdf)
 		return nioi_fail(EINVAL, "no PCI address given");
-	/* [DDDD:]BB:DD then .F */
+	/*
+	 * [DDDD:]BB:DD then .F. Domains can have more than 4 digits (VMD's
+	 * start at 10000); 7 fit in NIO_BDF_LEN.
+	 */
 	for (;;) {
-		if (n == 3 || !hex_field(&p, 4, ":.", &f[n]))
+		if (n == 3 || !hex_field(&p, 7, ":.", &f[n]))
 			goto bad;
 		n++;
 		if (*p != ':')
@@ -308,7 +329,10 @@ int nio_pci_list(struct nio_pci_info **list, size_t *count)
 			n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), by_bdf);
+	/* (qsort's array must not be NULL, even for no elements: a
+	 * microVM or container can have no PCI devices at all) */
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_bdf);
 	*list = v;
 	*count = n;
 	return 0;
@@ -421,14 +445,12 @@ int nio_pci_bind_vfio(const char *bdf, char *prev, size_t prev_len)
 	set_override(info.bdf, "\n");
 	probe(info.bdf);
 	if (!info.has_iommu && !info.noiommu) {
-		char param[8] = "";
+		char remedy[400];
 
-		nioi_read_line(nioi_path(path, sizeof(path), "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"),
-			       param, sizeof(param));
-		if (param[0] != 'Y')
+		if (!nioi_noiommu_mode(remedy, sizeof(remedy)))
 			return nioi_fail(ENODEV,
-					 "vfio-pci refused %s: it has no IOMMU and no-IOMMU mode is off (echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode, or boot with vfio.enable_unsafe_noiommu_mode=1)",
-					 info.bdf);
+					 "vfio-pci refused %s: it has no IOMMU, and %s",
+					 info.bdf, remedy);
 	}
 	return nioi_fail(EIO, "vfio-pci did not bind %s (see dmesg)", info.bdf);
 }

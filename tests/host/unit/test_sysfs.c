@@ -30,6 +30,21 @@ TEST(bdf_forms)
 	ASSERT_NE(NULL, strstr(nio_errmsg(), "out of range"));
 	ASSERT_EQ(-EINVAL, nio_bdf_normalize("01:00.8", out));
 	ASSERT_EQ(-EINVAL, nio_bdf_normalize(NULL, out));
+	/* VMD's domains have five digits; seven fit in NIO_BDF_LEN */
+	ASSERT_EQ(0, nio_bdf_normalize("10000:e1:00.0", out));
+	ASSERT_STREQ("10000:e1:00.0", out);
+	ASSERT_EQ(0, nio_bdf_normalize("fffffff:ff:1f.7", out));
+	ASSERT_STREQ("fffffff:ff:1f.7", out);
+	ASSERT_EQ(-EINVAL, nio_bdf_normalize("10000000:00:00.0", out));
+}
+
+/* A failure must never read as success, whatever errno was */
+TEST(fail_with_errno_0_is_still_a_failure)
+{
+	errno = 0;
+	ASSERT_EQ(-EIO, nioi_fail(errno, "something failed"));
+	ASSERT_EQ(-EIO, nioi_fail(-5, "something failed"));
+	ASSERT_STREQ("something failed", nio_errmsg());
 }
 
 FIXTURE(fake) {
@@ -244,6 +259,74 @@ TEST_F(fake, unbind_refuses_other_drivers)
 {
 	ASSERT_EQ(-EINVAL, nio_pci_unbind_vfio("00:01.0", NULL));
 	ASSERT_NE(NULL, strstr(nio_errmsg(), "bound to virtio-pci, not vfio-pci"));
+}
+
+static void run(const char *fmt, const char *root)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), fmt, root);
+	if (system(cmd))
+		abort();
+}
+
+/* microVMs and containers can have no PCI device at all */
+TEST_F(fake, list_with_no_devices)
+{
+	struct nio_pci_info *list = (void *)1;
+	size_t n = 99;
+
+	run("rm -rf %s/sys/bus/pci/devices/*", self->root);
+	ASSERT_EQ(0, nio_pci_list(&list, &n));
+	ASSERT_EQ(0, n);
+	free(list);
+}
+
+TEST_F(fake, list_keeps_five_digit_domains)
+{
+	struct nio_pci_info *list, info;
+	size_t n;
+
+	fake_root_write(self->root, "sys/bus/pci/devices/10000:e1:00.0/vendor", "0x144d\n");
+	fake_root_write(self->root, "sys/bus/pci/devices/10000:e1:00.0/device", "0xa808\n");
+	fake_root_write(self->root, "sys/bus/pci/devices/10000:e1:00.0/class", "0x010802\n");
+	ASSERT_EQ(0, nio_pci_info("10000:e1:00.0", &info));
+	ASSERT_EQ(0x144d, info.vendor);
+	ASSERT_EQ(0, nio_pci_list(&list, &n));
+	ASSERT_EQ(5, n);
+	ASSERT_STREQ("10000:e1:00.0", list[4].bdf);
+	free(list);
+}
+
+/* Stock Debian: vfio loaded, no enable_unsafe_noiommu_mode parameter */
+TEST_F(fake, no_echo_advice_when_the_kernel_lacks_the_mode)
+{
+	struct nio_device *dev;
+	struct nio_status st;
+	struct nio_ctx *ctx;
+
+	run("rm %s/sys/module/vfio/parameters/enable_unsafe_noiommu_mode", self->root);
+	ASSERT_EQ(0, nio_status_read(&st));
+	ASSERT_EQ(-1, st.noiommu_param);
+	ASSERT_NE(NULL, strstr(st.why, "built without CONFIG_VFIO_NOIOMMU")) TH_LOG("%s", st.why);
+	ASSERT_NE(NULL, strstr(st.why, "vfio-noiommu-dkms"));
+	ASSERT_EQ(NULL, strstr(st.why, "echo 1"));
+	ASSERT_EQ(0, nio_ctx_new(&ctx));
+	ASSERT_EQ(-ENODEV, nio_device_open(ctx, "02:00.0", NULL, &dev));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "built without CONFIG_VFIO_NOIOMMU")) TH_LOG("%s", nio_errmsg());
+	ASSERT_EQ(NULL, strstr(nio_errmsg(), "echo 1"));
+	nio_ctx_free(ctx);
+}
+
+/* VFIO built as a module that is not loaded */
+TEST_F(fake, modprobe_advice_when_vfio_is_not_loaded)
+{
+	struct nio_status st;
+
+	run("rm -r %s/sys/module/vfio", self->root);
+	ASSERT_EQ(0, nio_status_read(&st));
+	ASSERT_NE(NULL, strstr(st.why, "VFIO is not loaded: modprobe vfio-pci")) TH_LOG("%s", st.why);
+	ASSERT_EQ(NULL, strstr(st.why, "echo 1"));
 }
 
 TEST_HARNESS_MAIN
