@@ -26,13 +26,13 @@
  * callback (nio_set_log()) runs with no library lock held, in the thread
  * that logs, and may call the library.
  *
- * fork(): DMA buffers allocated by the library are not inherited by a
- * child (MADV_DONTFORK). In the parent they stay where the device was
- * told they are on every path: the IOMMUFD paths pin them, and the legacy
- * path, which cannot pin, keeps them out of the child so that no
- * copy-on-write ever moves them. Memory given to nio_dma_map() is likewise
- * made MADV_DONTFORK on the legacy path (until nio_dma_free()); on the
- * IOMMUFD paths the kernel copies pinned pages for the child instead.
+ * fork(): in the parent, DMA buffers stay where the device was told they
+ * are on every path. On the IOMMUFD paths they are pinned, and a child
+ * gets copies. The legacy path cannot pin: the library's buffers there
+ * are shared anonymous memory (a child shares them, and nothing is ever
+ * copied on write), and memory given to nio_dma_map() is made
+ * MADV_DONTFORK (not in a child) until nio_dma_free(); a kernel without
+ * madvise() gets a warning instead.
  */
 #ifndef NOIOMMU_H
 #define NOIOMMU_H

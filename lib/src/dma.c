@@ -219,9 +219,17 @@ static int pin_and_track(struct nio_ctx *ctx, struct nioi_dma *d,
 	return ret;
 }
 
-static void *map_memory(size_t len, size_t page)
+/*
+ * The legacy path cannot pin: a private page shared copy-on-write with a
+ * child of fork() would move on the parent's next write while the device
+ * kept the old one. Shared anonymous memory is never copied on write, on
+ * any kernel (MADV_DONTFORK needs CONFIG_ADVISE_SYSCALLS). The IOMMUFD
+ * paths pin, and fork() gives the child copies of pinned pages instead.
+ */
+static void *map_memory(size_t len, size_t page, bool shared)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
+	int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS |
+		    MAP_POPULATE;
 	void *p;
 
 	if (page == NIO_PAGE_2M)
@@ -267,17 +275,19 @@ static int dma_alloc(struct nio_ctx *ctx, size_t size, unsigned int flags,
 	struct nioi_dma *d;
 	void *p = NULL;
 	size_t page = NIO_PAGE_4K, len;
+	bool legacy;
 	int ret;
 
 	nioi_clear_error();
 	ret = check_ctx(ctx, flags);
 	if (ret)
 		return ret;
+	legacy = ctx->path == NIO_PATH_LEGACY_GROUP;
 	if (size == 0 || size > SIZE_MAX - NIO_PAGE_2M)
 		return nioi_fail(EINVAL, "DMA buffer size %zu is out of range", size);
 	if (try_huge) {
 		len = round_up(size, NIO_PAGE_2M);
-		p = map_memory(len, NIO_PAGE_2M);
+		p = map_memory(len, NIO_PAGE_2M, legacy);
 		if (p)
 			page = NIO_PAGE_2M;
 		else if (flags & NIO_DMA_HUGE)
@@ -287,7 +297,7 @@ static int dma_alloc(struct nio_ctx *ctx, size_t size, unsigned int flags,
 	}
 	if (!p) {
 		len = round_up(size, NIO_PAGE_4K);
-		p = map_memory(len, NIO_PAGE_4K);
+		p = map_memory(len, NIO_PAGE_4K, legacy);
 		if (!p)
 			return nioi_fail(ENOMEM, "cannot allocate %zu KiB: %s",
 					 len >> 10, strerror(errno));
@@ -302,9 +312,6 @@ static int dma_alloc(struct nio_ctx *ctx, size_t size, unsigned int flags,
 	d->pub.page_size = page;
 	d->owned = true;
 	d->map_len = len;
-	/* A child of fork() has no use for the parent's DMA memory; see
-	 * keep_from_fork() for why the legacy path needs this. */
-	madvise(p, len, MADV_DONTFORK);
 	ret = pin_and_track(ctx, d, flags);
 	if (ret) {
 		munmap(p, len);
@@ -316,21 +323,22 @@ static int dma_alloc(struct nio_ctx *ctx, size_t size, unsigned int flags,
 }
 
 /*
- * The legacy path has no long-term pin: after fork() the private pages of
- * a buffer are shared copy-on-write with the child, and the parent's next
- * write moves it to a new page while the device keeps the old one. So the
- * child does not get the buffer at all (MADV_DONTFORK). IOMMUFD's pin
- * makes fork() copy pinned pages for the child instead, so caller memory
- * is left alone there.
+ * Caller memory on the legacy path (see map_memory()): the child of a
+ * fork() does not get it (MADV_DONTFORK), so no copy-on-write can move
+ * it. Without madvise() in the kernel, say what cannot be promised.
  */
 static int keep_from_fork(struct nio_ctx *ctx, struct nioi_dma *d)
 {
 	if (ctx->path != NIO_PATH_LEGACY_GROUP)
 		return 0;
-	if (madvise(d->pub.vaddr, d->pub.size, MADV_DONTFORK))
+	if (!madvise(d->pub.vaddr, d->pub.size, MADV_DONTFORK)) {
+		d->dontfork = true;
+		return 0;
+	}
+	if (errno != ENOSYS)
 		return nioi_fail(errno, "madvise(%p, %zu, MADV_DONTFORK): %s",
 				 d->pub.vaddr, d->pub.size, strerror(errno));
-	d->dontfork = true;
+	nioi_warn("the kernel has no madvise() (CONFIG_ADVISE_SYSCALLS): after fork(), writes to private memory mapped with nio_dma_map() may move it away from the device; use nio_dma_alloc() or MAP_SHARED memory");
 	return 0;
 }
 

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <pthread.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -228,6 +230,192 @@ TEST_F(lib, two_devices_one_context)
 	ASSERT_EQ(0, edu_dma(bar2, nio_dma_addr(dma, PAGE, NULL), 0, 2048, true));
 	ASSERT_EQ(0x11, p[PAGE + 2047]);
 	nio_device_close(edu2);
+}
+
+/*
+ * When the last device of a legacy context closes, the kernel drops the
+ * container's IOMMU driver: the context must set it again for the next
+ * device (it used to fail). Every path must allow this.
+ */
+TEST_F(lib, reopen_after_the_last_device_closes)
+{
+	struct nio_dma *src, *dst;
+
+	nio_device_close(self->edu);
+	self->edu = NULL;
+	ASSERT_EQ(0, nio_device_open(self->ctx, self->bdf, NULL, &self->edu))
+		TH_LOG("%s", nio_errmsg());
+	ASSERT_EQ(0, nio_bar_map(self->edu, 0, &self->bar, NULL));
+	ASSERT_EQ(0, nio_bus_master(self->edu, true));
+	ASSERT_EQ(0, nio_dma_alloc(self->ctx, PAGE, NIO_DMA_SMALL, &src));
+	ASSERT_EQ(0, nio_dma_alloc(self->ctx, PAGE, NIO_DMA_SMALL, &dst));
+	memset(src->vaddr, 0x3c, PAGE);
+	ASSERT_EQ(0, edu_round_trip(self->bar, nio_dma_addr(src, 0, NULL),
+				    nio_dma_addr(dst, 0, NULL), 2048));
+	ASSERT_EQ(0x3c, ((uint8_t *)dst->vaddr)[2047]);
+}
+
+/*
+ * fork() a child that lives until release_child(), as the shell of a
+ * system() call running in another thread does: while it lives, the
+ * parent's private pages are shared with it copy-on-write.
+ */
+static pid_t fork_waiting_child(int *release_fd)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(fds[1]);
+		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(fds[0]);
+	*release_fd = fds[1];
+	return pid;
+}
+
+static void release_child(pid_t pid, int release_fd)
+{
+	close(release_fd);
+	waitpid(pid, NULL, 0);
+}
+
+/*
+ * With a child alive, the parent's first write to a private page used to
+ * move it to a new page on the legacy path (copy-on-write) while the
+ * device kept the old one. The device must see what the parent writes
+ * after a fork, at the addresses the library gave before it.
+ */
+static void dma_after_fork(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(lib) *self, struct nio_dma *dma)
+{
+	uint8_t *p = dma->vaddr;
+	int release_fd;
+	pid_t child;
+
+	memset(p, 0x21, 2 * PAGE);
+	child = fork_waiting_child(&release_fd);
+	ASSERT_LT(0, child);
+	memset(p, 0x77, PAGE);		/* written while the child lives */
+	EXPECT_EQ(0, check_against_pagemap(dma));
+	EXPECT_EQ(0, edu_dma(self->bar, nio_dma_addr(dma, 0, NULL), 0, 2048, false));
+	EXPECT_EQ(0, edu_dma(self->bar, nio_dma_addr(dma, PAGE, NULL), 0, 2048, true));
+	release_child(child, release_fd);
+	ASSERT_EQ(0x77, p[PAGE + 2047]);
+	ASSERT_EQ(0x21, p[PAGE + 2048]);
+}
+
+TEST_F(lib, fork_keeps_allocated_buffers_in_place)
+{
+	struct nio_dma *dma;
+
+	ASSERT_EQ(0, nio_dma_alloc(self->ctx, 2 * PAGE, NIO_DMA_SMALL, &dma));
+	dma_after_fork(_metadata, self, dma);
+	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
+}
+
+TEST_F(lib, fork_keeps_mapped_caller_memory_in_place)
+{
+	uint8_t *buf = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct nio_dma *dma;
+
+	ASSERT_NE(MAP_FAILED, buf);
+	memset(buf, 0, 2 * PAGE);
+	ASSERT_EQ(0, nio_dma_map(self->ctx, buf, 2 * PAGE, 0, &dma))
+		TH_LOG("%s", nio_errmsg());
+	if (nio_ctx_path(self->ctx) == NIO_PATH_LEGACY_GROUP &&
+	    madvise(buf, PAGE, MADV_NORMAL) && errno == ENOSYS) {
+		nio_dma_free(self->ctx, dma);
+		SKIP(return, "no madvise() (CONFIG_ADVISE_SYSCALLS off): caller memory cannot be kept from fork() on the legacy path");
+	}
+	dma_after_fork(_metadata, self, dma);
+	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
+	ASSERT_EQ(0, munmap(buf, 2 * PAGE));
+}
+
+/* nio_dma_map() with NIO_DMA_CONTIG takes one run only */
+TEST_F(lib, map_contig_refuses_several_runs)
+{
+	uint8_t *buf = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	struct nio_dma *dma;
+	size_t runs;
+	int ret;
+
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, nio_dma_map(self->ctx, buf, 64 * PAGE, 0, &dma));
+	runs = dma->nsegs;
+	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
+	ret = nio_dma_map(self->ctx, buf, 64 * PAGE, NIO_DMA_CONTIG, &dma);
+	if (runs > 1) {
+		ASSERT_EQ(-EINVAL, ret);
+		ASSERT_NE(NULL, strstr(nio_errmsg(), "separate runs"));
+	} else {
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(1, dma->nsegs);
+		ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
+	}
+	/* One page is always one run */
+	ASSERT_EQ(0, nio_dma_map(self->ctx, buf, PAGE, NIO_DMA_CONTIG, &dma));
+	ASSERT_EQ(1, dma->nsegs);
+	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
+	ASSERT_EQ(0, munmap(buf, 64 * PAGE));
+}
+
+struct hammer {
+	struct nio_device *dev;
+	volatile void *bar;
+	int failures;
+};
+
+static void quiet_log(enum nio_log_level level, const char *msg, void *arg)
+{
+	(void)level;
+	(void)msg;
+	(void)arg;
+}
+
+/* BAR mapping, MSI set-up and tear-down and the log from many threads */
+static void *hammer_device(void *arg)
+{
+	struct hammer *h = arg;
+	volatile void *bar;
+	int i, efd;
+
+	for (i = 0; i < 200; i++) {
+		if (nio_bar_map(h->dev, 0, &bar, NULL) || bar != h->bar)
+			h->failures++;
+		if (nio_irq_enable(h->dev, NIO_IRQ_MSI, 1, &efd) ||
+		    nio_irq_disable(h->dev, NIO_IRQ_MSI))
+			h->failures++;
+		nio_set_log(i & 1 ? quiet_log : NULL, NULL);
+	}
+	return NULL;
+}
+
+TEST_F(lib, bar_map_and_irqs_from_many_threads)
+{
+	struct hammer h[4];
+	pthread_t t[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		h[i] = (struct hammer){ self->edu, self->bar, 0 };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, hammer_device, &h[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, h[i].failures) TH_LOG("thread %d", i);
+	}
+	nio_set_log(NULL, NULL);
+	ASSERT_EQ(EDU_ID_VALUE, edu_read32(self->bar, EDU_REG_ID));
 }
 
 TEST_F(lib, msi_and_intx_on_eventfds)
