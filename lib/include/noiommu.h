@@ -19,7 +19,8 @@
  * thread). The errno values are listed in lib/README.md.
  *
  * Thread safety: a context and its devices and DMA buffers may be used from
- * several threads; nio_dma_addr() never makes a system call.
+ * several threads; nio_dma_addr(), nio_vtophys() and nio_ptr_from_addr()
+ * never make a system call.
  */
 #ifndef NOIOMMU_H
 #define NOIOMMU_H
@@ -32,7 +33,7 @@
 extern "C" {
 #endif
 
-#define NIO_VERSION "2.0.0"
+#define NIO_VERSION "2.1.0"
 
 /* ---- errors and logging ------------------------------------------------ */
 
@@ -281,6 +282,57 @@ int nio_dma_free(struct nio_ctx *ctx, struct nio_dma *dma);
  */
 uint64_t nio_dma_addr(const struct nio_dma *dma, size_t offset,
 		      size_t *contig);
+
+/* ---- address translation across a context (since 2.1) ------------------ */
+
+/**
+ * nio_vtophys() - device address of any byte of the context's DMA buffers
+ * @ctx: the context
+ * @ptr: a byte inside a buffer of @ctx (nio_dma_alloc(), nio_dma_map())
+ * @contig: when not NULL, receives the number of bytes from @ptr that are
+ *	    contiguous for the device (never past the end of the buffer)
+ *
+ * What spdk_vtophys(), rte_mem_virt2iova() and libvfn's
+ * iommu_translate_vaddr() are to their users, for a driver that holds a
+ * pointer rather than a struct nio_dma and an offset: a binary search
+ * over the context's buffers by address, then over the buffer's
+ * segments. The address is physical on the no-IOMMU paths and the IOVA on
+ * the IOMMU path, as nio_dma_addr() gives it. When buffers overlap (the
+ * same memory mapped twice) any of them answers; they agree on the no-IOMMU
+ * paths.
+ *
+ * Context: no system call. Safe against nio_dma_alloc(), nio_dma_map() and
+ * nio_dma_free() in other threads: lookups share a readers-writer lock
+ * that those take for writing (they wait for lookups in progress, and new
+ * lookups wait for them). nio_dma_addr() needs no lock at all: prefer it
+ * when the struct nio_dma is at hand.
+ *
+ * Return: the device address, or NIO_BAD_ADDR when no buffer of @ctx holds
+ * @ptr (a freed buffer, one byte past the end); nio_errmsg() then says so.
+ * A hit leaves nio_errmsg() alone.
+ */
+uint64_t nio_vtophys(struct nio_ctx *ctx, const void *ptr, size_t *contig);
+
+/**
+ * nio_ptr_from_addr() - the inverse of nio_vtophys()
+ * @ctx: the context
+ * @addr: a device address inside a buffer of @ctx
+ * @contig: when not NULL, receives the number of bytes from @addr that are
+ *	    contiguous both for the device and in virtual memory (to the end
+ *	    of the segment)
+ *
+ * For turning what a device wrote (a completion's buffer address, a
+ * descriptor) back into a pointer, like rte_mem_iova2virt(): a binary
+ * search over the segments of every buffer of @ctx, by device address. On
+ * the no-IOMMU paths two buffers mapping the same memory share device
+ * addresses: either pointer may come back.
+ *
+ * Context: as nio_vtophys().
+ *
+ * Return: the pointer, or NULL when no buffer of @ctx is at @addr;
+ * nio_errmsg() then says so.
+ */
+void *nio_ptr_from_addr(struct nio_ctx *ctx, uint64_t addr, size_t *contig);
 
 #ifdef __cplusplus
 }

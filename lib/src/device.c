@@ -72,6 +72,7 @@ int nio_ctx_new(struct nio_ctx **out)
 	if (!ctx)
 		return nioi_fail(ENOMEM, "out of memory");
 	pthread_mutex_init(&ctx->lock, NULL);
+	nioi_xlate_init(&ctx->xlate);
 	ctx->iommufd = -1;
 	ctx->container = -1;
 	*out = ctx;
@@ -102,6 +103,7 @@ void nio_ctx_free(struct nio_ctx *ctx)
 		close(ctx->container);
 	pthread_mutex_unlock(&ctx->lock);
 	pthread_mutex_destroy(&ctx->lock);
+	nioi_xlate_destroy(&ctx->xlate);
 	free(ctx);
 }
 

@@ -105,6 +105,31 @@ struct nioi_dma {
 	struct nioi_dma *next;
 };
 
+/* ---- the context's address index (translate.c) ---- */
+
+struct nioi_xlate_buf;
+struct nioi_xlate_seg;
+
+/*
+ * Every pinned buffer of a context by virtual address, and every segment
+ * by device address, for nio_vtophys() and nio_ptr_from_addr(). Updated
+ * under ctx->lock, then lock taken for writing; lookups take only lock,
+ * for reading.
+ */
+struct nioi_xlate {
+	pthread_rwlock_t lock;
+	struct nioi_xlate_buf *bufs;
+	size_t nbufs, bufs_cap;
+	struct nioi_xlate_seg *segs;
+	size_t nsegs, segs_cap;
+};
+
+void nioi_xlate_init(struct nioi_xlate *x);
+void nioi_xlate_destroy(struct nioi_xlate *x);
+/* Index a pinned buffer (its segments are final); -ENOMEM, nothing done. */
+int nioi_xlate_add(struct nioi_xlate *x, const struct nioi_dma *d);
+void nioi_xlate_remove(struct nioi_xlate *x, const struct nioi_dma *d);
+
 struct nio_ctx {
 	pthread_mutex_t lock;
 	enum nio_path path;
@@ -114,6 +139,7 @@ struct nio_ctx {
 	bool container_set;	/* VFIO_SET_IOMMU done */
 	struct nio_device *devices;
 	struct nioi_dma *dmas;
+	struct nioi_xlate xlate;
 };
 
 /* Called with ctx->lock held by nio_ctx_free(). */
