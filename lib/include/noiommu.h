@@ -29,6 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* nio_mmio_read32/write32() & co. and nio_dma_wmb() & co. (since 2.1) */
+#include "noiommu/mmio.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
