@@ -291,7 +291,8 @@ uint64_t nio_dma_addr(const struct nio_dma *dma, size_t offset,
 /**
  * nio_vtophys() - device address of any byte of the context's DMA buffers
  * @ctx: the context
- * @ptr: a byte inside a buffer of @ctx (nio_dma_alloc(), nio_dma_map())
+ * @ptr: a byte inside a buffer of @ctx (nio_dma_alloc(), nio_dma_map(),
+ *	 nio_pool_alloc())
  * @contig: when not NULL, receives the number of bytes from @ptr that are
  *	    contiguous for the device (never past the end of the buffer)
  *
@@ -336,6 +337,54 @@ uint64_t nio_vtophys(struct nio_ctx *ctx, const void *ptr, size_t *contig);
  * nio_errmsg() then says so.
  */
 void *nio_ptr_from_addr(struct nio_ctx *ctx, uint64_t addr, size_t *contig);
+
+/* ---- a pool of small DMA objects per context (since 2.1) ----------------- */
+
+#define NIO_POOL_MAX_SIZE 4096
+
+/**
+ * nio_pool_alloc() - a small, zeroed DMA object from the context's pool
+ * @ctx: a context with an open device
+ * @size: 1 to NIO_POOL_MAX_SIZE bytes
+ * @align: 0, or a power of two up to NIO_POOL_MAX_SIZE
+ * @ptr: receives the object
+ * @addr: when not NULL, receives the object's device address
+ *
+ * For queue rings, PRP and SGL lists, descriptors and small bounce
+ * buffers, where a pinned buffer (and its system calls) each would be
+ * wasteful; what rte_zmalloc() and spdk_dma_zmalloc() are to their users.
+ * The object is contiguous for the device and aligned, in virtual memory
+ * and for the device, to @size rounded up to a power of two, to @align and
+ * to 64 bytes, whichever is largest (a 4 KiB object is a page of its own).
+ * Its first @size bytes are zeroed. The pool pins 128 KiB chunks with
+ * nio_dma_alloc() as it needs them, so nio_vtophys() knows every object.
+ *
+ * Context: thread safe (a mutex per pool). Only a call that needs a new
+ * chunk makes system calls.
+ *
+ * Return: 0; -EINVAL when @size is 0 or above NIO_POOL_MAX_SIZE, @align is
+ * not 0 or a power of two up to it, or no device is open in @ctx yet;
+ * otherwise what nio_dma_alloc() returns for the chunk (-ENOMEM: out of
+ * memory or RLIMIT_MEMLOCK).
+ */
+int nio_pool_alloc(struct nio_ctx *ctx, size_t size, size_t align,
+		   void **ptr, uint64_t *addr);
+
+/**
+ * nio_pool_free() - give an object back to the context's pool
+ * @ctx: the context it came from
+ * @ptr: what nio_pool_alloc() gave, or NULL (then nothing happens)
+ *
+ * The device must be done with the object. The pool keeps one chunk with
+ * no object in use and unpins any other. nio_ctx_free() frees every
+ * object still allocated.
+ *
+ * Context: thread safe.
+ *
+ * Return: 0, or -EINVAL when @ptr is not the start of an object of @ctx's
+ * pool or that object is already free.
+ */
+int nio_pool_free(struct nio_ctx *ctx, void *ptr);
 
 #ifdef __cplusplus
 }

@@ -73,6 +73,7 @@ int nio_ctx_new(struct nio_ctx **out)
 		return nioi_fail(ENOMEM, "out of memory");
 	pthread_mutex_init(&ctx->lock, NULL);
 	nioi_xlate_init(&ctx->xlate);
+	nioi_pool_init(&ctx->pool);
 	ctx->iommufd = -1;
 	ctx->container = -1;
 	*out = ctx;
@@ -88,6 +89,7 @@ void nio_ctx_free(struct nio_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	nioi_pool_destroy(ctx);
 	while (ctx->dmas)
 		nio_dma_free(ctx, &ctx->dmas->pub);
 	pthread_mutex_lock(&ctx->lock);

@@ -130,6 +130,27 @@ void nioi_xlate_destroy(struct nioi_xlate *x);
 int nioi_xlate_add(struct nioi_xlate *x, const struct nioi_dma *d);
 void nioi_xlate_remove(struct nioi_xlate *x, const struct nioi_dma *d);
 
+/* ---- the context's pool of small DMA objects (pool.c) ---- */
+
+#define NIOI_POOL_CLASSES 7	/* 64 B, 128 B, ... 4 KiB */
+
+struct nioi_pool_chunk;
+struct nioi_pool_page;
+
+struct nioi_pool {
+	pthread_mutex_t lock;	/* taken before ctx->lock */
+	/* pages with free objects, per size class */
+	struct nioi_pool_page *partial[NIOI_POOL_CLASSES];
+	struct nioi_pool_chunk *with_free_pages;
+	struct nioi_pool_chunk **chunks;	/* by address */
+	size_t nchunks, chunks_cap;
+	unsigned int empty_chunks;
+};
+
+void nioi_pool_init(struct nioi_pool *pool);
+/* Free every chunk; called by nio_ctx_free() before the buffers go. */
+void nioi_pool_destroy(struct nio_ctx *ctx);
+
 struct nio_ctx {
 	pthread_mutex_t lock;
 	enum nio_path path;
@@ -140,6 +161,7 @@ struct nio_ctx {
 	struct nio_device *devices;
 	struct nioi_dma *dmas;
 	struct nioi_xlate xlate;
+	struct nioi_pool pool;
 };
 
 /* Called with ctx->lock held by nio_ctx_free(). */
