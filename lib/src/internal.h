@@ -119,8 +119,10 @@ struct nioi_xlate_seg;
 struct nioi_xlate {
 	pthread_rwlock_t lock;
 	struct nioi_xlate_buf *bufs;
+	uint64_t *buf_keys;	/* bufs[i]'s first byte, searched alone */
 	size_t nbufs, bufs_cap;
 	struct nioi_xlate_seg *segs;
+	uint64_t *seg_keys;
 	size_t nsegs, segs_cap;
 };
 

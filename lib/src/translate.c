@@ -18,6 +18,11 @@
  * back only while an earlier entry can still contain it, which without
  * overlaps is never.
  *
+ * Lookups land at random, so a search that branches on every comparison
+ * mispredicts half of them: it is branch free instead, over an array of
+ * just the first bytes (8 bytes an entry, 32 KiB for 4,096 buffers) kept
+ * beside the entries.
+ *
  * Ranges are kept as first and last byte, so that a range ending at the
  * top of the 64-bit device address space needs no special case.
  */
@@ -32,6 +37,9 @@ struct nioi_xlate_buf {
 	uintptr_t first, last;
 	uintptr_t reach;		/* highest last of entries 0..this */
 	const struct nioi_dma *dma;
+	/* the buffer's, here to save a cache miss on the way to them */
+	const struct nio_segment *segs;
+	size_t nsegs;
 };
 
 struct nioi_xlate_seg {
@@ -64,48 +72,36 @@ void nioi_xlate_destroy(struct nioi_xlate *x)
 {
 	pthread_rwlock_destroy(&x->lock);
 	free(x->bufs);
+	free(x->buf_keys);
 	free(x->segs);
+	free(x->seg_keys);
 }
 
 /* ---- searching ---- */
 
-/* Number of entries whose first byte is at or below key. */
-static size_t bufs_upto(const struct nioi_xlate_buf *v, size_t n,
-			uintptr_t key)
+/*
+ * Number of keys at or below key in the sorted keys[0..n). Each step
+ * halves the range with a conditional move, not a branch.
+ */
+static size_t count_upto(const uint64_t *keys, size_t n, uint64_t key)
 {
-	size_t lo = 0, hi = n;
+	const uint64_t *base = keys;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	if (!n)
+		return 0;
+	while (n > 1) {
+		size_t half = n / 2;
 
-		if (v[mid].first <= key)
-			lo = mid + 1;
-		else
-			hi = mid;
+		base = base[half] <= key ? base + half : base;
+		n -= half;
 	}
-	return lo;
-}
-
-static size_t segs_upto(const struct nioi_xlate_seg *v, size_t n,
-			uint64_t key)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid].first <= key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return (size_t)(base - keys) + (*base <= key);
 }
 
 static const struct nioi_xlate_buf *find_buf(const struct nioi_xlate *x,
 					     uintptr_t key)
 {
-	size_t i = bufs_upto(x->bufs, x->nbufs, key);
+	size_t i = count_upto(x->buf_keys, x->nbufs, key);
 
 	while (i-- > 0 && x->bufs[i].reach >= key)
 		if (x->bufs[i].last >= key)
@@ -116,7 +112,7 @@ static const struct nioi_xlate_buf *find_buf(const struct nioi_xlate *x,
 static const struct nioi_xlate_seg *find_seg(const struct nioi_xlate *x,
 					     uint64_t key)
 {
-	size_t i = segs_upto(x->segs, x->nsegs, key);
+	size_t i = count_upto(x->seg_keys, x->nsegs, key);
 
 	while (i-- > 0 && x->segs[i].reach >= key)
 		if (x->segs[i].last >= key)
@@ -126,30 +122,37 @@ static const struct nioi_xlate_seg *find_seg(const struct nioi_xlate *x,
 
 /* ---- updating ---- */
 
-static void bufs_reach_from(struct nioi_xlate_buf *v, size_t n, size_t from)
+/* After entries from index from on changed: their keys and reaches. */
+static void bufs_reindex_from(struct nioi_xlate *x, size_t from)
 {
-	uintptr_t reach = from ? v[from - 1].reach : 0;
+	uintptr_t reach = from ? x->bufs[from - 1].reach : 0;
 
-	for (; from < n; from++) {
-		if (v[from].last > reach)
-			reach = v[from].last;
-		v[from].reach = reach;
+	for (; from < x->nbufs; from++) {
+		if (x->bufs[from].last > reach)
+			reach = x->bufs[from].last;
+		x->bufs[from].reach = reach;
+		x->buf_keys[from] = x->bufs[from].first;
 	}
 }
 
-static void segs_reach_from(struct nioi_xlate_seg *v, size_t n, size_t from)
+static void segs_reindex_from(struct nioi_xlate *x, size_t from)
 {
-	uint64_t reach = from ? v[from - 1].reach : 0;
+	uint64_t reach = from ? x->segs[from - 1].reach : 0;
 
-	for (; from < n; from++) {
-		if (v[from].last > reach)
-			reach = v[from].last;
-		v[from].reach = reach;
+	for (; from < x->nsegs; from++) {
+		if (x->segs[from].last > reach)
+			reach = x->segs[from].last;
+		x->segs[from].reach = reach;
+		x->seg_keys[from] = x->segs[from].first;
 	}
 }
 
-/* Room for want entries of size bytes in *v (capacity *cap). */
-static int reserve(void **v, size_t *cap, size_t want, size_t size)
+/*
+ * Room for want entries of size bytes in *v and as many keys in *keys;
+ * *cap grows only once both have it.
+ */
+static int reserve(void **v, size_t size, uint64_t **keys, size_t *cap,
+		   size_t want)
 {
 	size_t ncap = *cap ? *cap : 16;
 	void *p;
@@ -162,6 +165,10 @@ static int reserve(void **v, size_t *cap, size_t want, size_t size)
 	if (!p)
 		return -ENOMEM;
 	*v = p;
+	p = realloc(*keys, ncap * sizeof(**keys));
+	if (!p)
+		return -ENOMEM;
+	*keys = p;
 	*cap = ncap;
 	return 0;
 }
@@ -217,7 +224,7 @@ static size_t merge_segs(struct nioi_xlate_seg *v, size_t n,
 static void insert_buf(struct nioi_xlate *x, const struct nioi_dma *d)
 {
 	uintptr_t first = (uintptr_t)d->pub.vaddr;
-	size_t i = bufs_upto(x->bufs, x->nbufs, first);
+	size_t i = count_upto(x->buf_keys, x->nbufs, first);
 
 	memmove(&x->bufs[i + 1], &x->bufs[i],
 		(x->nbufs - i) * sizeof(*x->bufs));
@@ -225,9 +232,11 @@ static void insert_buf(struct nioi_xlate *x, const struct nioi_dma *d)
 		.first = first,
 		.last = first + (d->pub.size - 1),
 		.dma = d,
+		.segs = d->segs.v,
+		.nsegs = d->segs.n,
 	};
 	x->nbufs++;
-	bufs_reach_from(x->bufs, x->nbufs, i);
+	bufs_reindex_from(x, i);
 }
 
 int nioi_xlate_add(struct nioi_xlate *x, const struct nioi_dma *d)
@@ -239,16 +248,17 @@ int nioi_xlate_add(struct nioi_xlate *x, const struct nioi_dma *d)
 	if (!add)
 		return -ENOMEM;
 	pthread_rwlock_wrlock(&x->lock);
-	ret = reserve((void **)&x->bufs, &x->bufs_cap, x->nbufs + 1,
-		      sizeof(*x->bufs));
+	ret = reserve((void **)&x->bufs, sizeof(*x->bufs), &x->buf_keys,
+		      &x->bufs_cap, x->nbufs + 1);
 	if (!ret)
-		ret = reserve((void **)&x->segs, &x->segs_cap,
-			      x->nsegs + d->segs.n, sizeof(*x->segs));
+		ret = reserve((void **)&x->segs, sizeof(*x->segs),
+			      &x->seg_keys, &x->segs_cap,
+			      x->nsegs + d->segs.n);
 	if (!ret) {
 		insert_buf(x, d);
 		from = merge_segs(x->segs, x->nsegs, add, d->segs.n);
 		x->nsegs += d->segs.n;
-		segs_reach_from(x->segs, x->nsegs, from);
+		segs_reindex_from(x, from);
 	}
 	pthread_rwlock_unlock(&x->lock);
 	free(add);
@@ -257,7 +267,7 @@ int nioi_xlate_add(struct nioi_xlate *x, const struct nioi_dma *d)
 
 static void remove_buf(struct nioi_xlate *x, const struct nioi_dma *d)
 {
-	size_t i = bufs_upto(x->bufs, x->nbufs, (uintptr_t)d->pub.vaddr);
+	size_t i = count_upto(x->buf_keys, x->nbufs, (uintptr_t)d->pub.vaddr);
 
 	/* Buffers at the same address sit together, just below i */
 	while (i-- > 0 && x->bufs[i].dma != d)
@@ -267,7 +277,7 @@ static void remove_buf(struct nioi_xlate *x, const struct nioi_dma *d)
 	memmove(&x->bufs[i], &x->bufs[i + 1],
 		(x->nbufs - i - 1) * sizeof(*x->bufs));
 	x->nbufs--;
-	bufs_reach_from(x->bufs, x->nbufs, i);
+	bufs_reindex_from(x, i);
 }
 
 /* One pass from the buffer's lowest device address drops its segments. */
@@ -280,12 +290,12 @@ static void remove_segs(struct nioi_xlate *x, const struct nioi_dma *d)
 		if (d->segs.v[i].addr < lowest)
 			lowest = d->segs.v[i].addr;
 	/* First entry at or above lowest: after every one strictly below */
-	from = lowest ? segs_upto(x->segs, x->nsegs, lowest - 1) : 0;
+	from = lowest ? count_upto(x->seg_keys, x->nsegs, lowest - 1) : 0;
 	for (i = out = from; i < x->nsegs; i++)
 		if (x->segs[i].dma != d)
 			x->segs[out++] = x->segs[i];
 	x->nsegs = out;
-	segs_reach_from(x->segs, x->nsegs, from);
+	segs_reindex_from(x, from);
 }
 
 void nioi_xlate_remove(struct nioi_xlate *x, const struct nioi_dma *d)
@@ -307,7 +317,7 @@ uint64_t nio_vtophys(struct nio_ctx *ctx, const void *ptr, size_t *contig)
 	pthread_rwlock_rdlock(&x->lock);
 	b = find_buf(x, (uintptr_t)ptr);
 	if (b)
-		addr = nioi_segs_lookup(b->dma->segs.v, b->dma->segs.n,
+		addr = nioi_segs_lookup(b->segs, b->nsegs,
 					(uintptr_t)ptr - b->first, contig);
 	pthread_rwlock_unlock(&x->lock);
 	if (addr == NIO_BAD_ADDR)
