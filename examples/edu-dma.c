@@ -9,6 +9,11 @@
  * 0x40000 whose last byte must not be touched (QEMU aborts), so data
  * moves in 2 KiB pieces; a transfer takes ~100 ms under TCG; completion is
  * signalled by an MSI (default) or seen by polling the command register.
+ *
+ * Registers go through libnoiommu's ordered MMIO accessors: the write that
+ * starts a transfer reaches edu only after the source buffer's contents
+ * are in memory, and the read that sees a polled transfer finished comes
+ * before the CPU reads the destination.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -67,26 +72,6 @@ static int fail(const char *what)
 	return 3;
 }
 
-static uint32_t rd32(struct edu *e, unsigned int reg)
-{
-	return *(volatile uint32_t *)((volatile char *)e->bar + reg);
-}
-
-static void wr32(struct edu *e, unsigned int reg, uint32_t v)
-{
-	*(volatile uint32_t *)((volatile char *)e->bar + reg) = v;
-}
-
-static void wr64(struct edu *e, unsigned int reg, uint64_t v)
-{
-	*(volatile uint64_t *)((volatile char *)e->bar + reg) = v;
-}
-
-static uint64_t rd64(struct edu *e, unsigned int reg)
-{
-	return *(volatile uint64_t *)((volatile char *)e->bar + reg);
-}
-
 static long elapsed_ms(const struct timespec *start)
 {
 	struct timespec now;
@@ -99,6 +84,7 @@ static long elapsed_ms(const struct timespec *start)
 static int wait_done(struct edu *e)
 {
 	struct timespec start, nap = { 0, 1000000 };
+	uint32_t status;
 	int n;
 
 	if (e->irq_fd >= 0) {
@@ -106,11 +92,12 @@ static int wait_done(struct edu *e)
 		if (n < 0)
 			return n;
 		/* Acknowledge, or edu keeps the interrupt raised */
-		wr32(e, EDU_REG_IRQ_ACK, rd32(e, EDU_REG_IRQ_STATUS));
+		status = nio_mmio_read32(e->bar, EDU_REG_IRQ_STATUS);
+		nio_mmio_write32(e->bar, EDU_REG_IRQ_ACK, status);
 		return 0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (rd64(e, EDU_REG_DMA_CMD) & EDU_DMA_START) {
+	while (nio_mmio_read64(e->bar, EDU_REG_DMA_CMD) & EDU_DMA_START) {
 		if (elapsed_ms(&start) > EDU_TIMEOUT_MS)
 			return -ETIMEDOUT;
 		nanosleep(&nap, NULL);
@@ -124,10 +111,10 @@ static int edu_transfer(struct edu *e, uint64_t addr, size_t len, bool to_ram)
 	uint64_t cmd = EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0) |
 		       (e->irq_fd >= 0 ? EDU_DMA_IRQ : 0);
 
-	wr64(e, EDU_REG_DMA_SRC, to_ram ? EDU_WINDOW : addr);
-	wr64(e, EDU_REG_DMA_DST, to_ram ? addr : EDU_WINDOW);
-	wr64(e, EDU_REG_DMA_COUNT, len);
-	wr64(e, EDU_REG_DMA_CMD, cmd);
+	nio_mmio_write64(e->bar, EDU_REG_DMA_SRC, to_ram ? EDU_WINDOW : addr);
+	nio_mmio_write64(e->bar, EDU_REG_DMA_DST, to_ram ? addr : EDU_WINDOW);
+	nio_mmio_write64(e->bar, EDU_REG_DMA_COUNT, len);
+	nio_mmio_write64(e->bar, EDU_REG_DMA_CMD, cmd);
 	e->transfers++;
 	return wait_done(e);
 }
@@ -187,11 +174,14 @@ static int setup_device(struct edu *e, bool poll)
 		ret = nio_bus_master(e->dev, true);
 	if (ret)
 		return ret;
-	wr32(e, EDU_REG_LIVENESS, probe);
-	if (e->verbose)
-		printf("  BAR0         id 0x%08x, liveness %s\n",
-		       rd32(e, EDU_REG_ID),
-		       rd32(e, EDU_REG_LIVENESS) == ~probe ? "ok" : "WRONG");
+	nio_mmio_write32(e->bar, EDU_REG_LIVENESS, probe);
+	if (e->verbose) {
+		uint32_t id = nio_mmio_read32(e->bar, EDU_REG_ID);
+		bool live = nio_mmio_read32(e->bar, EDU_REG_LIVENESS) == ~probe;
+
+		printf("  BAR0         id 0x%08x, liveness %s\n", id,
+		       live ? "ok" : "WRONG");
+	}
 	e->irq_fd = -1;
 	if (poll || nio_irq_count(e->dev, NIO_IRQ_MSI, &count) || !count)
 		return 0;

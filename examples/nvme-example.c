@@ -4,9 +4,13 @@
  *
  * It takes an NVMe controller bound to vfio-pci, brings it up by hand (one
  * admin and one I/O queue pair, polled, no interrupts) and moves data with
- * PRPs built from the segment lists libnoiommu gives for DMA buffers. The
- * same code runs on every DMA path the library offers: only the addresses
- * differ (physical on the no-IOMMU paths, IOVAs behind an IOMMU).
+ * PRPs built from the device addresses libnoiommu gives for any pointer
+ * into a DMA buffer (nio_vtophys()). Queues, PRP lists and the IDENTIFY
+ * page are objects of the library's DMA pool; registers and doorbells go
+ * through its MMIO accessors, which order them after the memory the
+ * controller will read. The same code runs on every DMA path the library
+ * offers: only the addresses differ (physical on the no-IOMMU paths, IOVAs
+ * behind an IOMMU).
  *
  * Register and command layouts: NVMe base specification 1.4. Run with
  * --help for the commands.
@@ -98,24 +102,27 @@ _Static_assert(sizeof(struct nvme_cqe) == 16, "CQ entry is 16 bytes");
 struct nvme_queue {
 	uint16_t qid, depth, sq_tail, cq_head;
 	uint16_t phase;		/* phase tag of entries not yet consumed */
-	struct nio_dma *sq_mem, *cq_mem;
+	void *sq_mem, *cq_mem;	/* DMA pool objects, one page each */
 	uint64_t sq_addr, cq_addr;
 	struct nvme_sqe *sq;
 	volatile struct nvme_cqe *cq;
-	volatile uint32_t *sq_db, *cq_db;
+	volatile void *bar;
+	size_t sq_db, cq_db;	/* doorbell offsets in the BAR */
 };
 
 struct nvme_ctrl {
 	bool quiet, enabled, io_queues;
 	struct nio_ctx *ctx;
 	struct nio_device *dev;
-	volatile uint8_t *bar;
+	volatile void *bar;
 	size_t bar_size;
 	uint64_t cap;
 	unsigned int ready_ms;		/* CAP.TO: how long RDY may take */
 	struct nvme_queue admin, io;
-	struct nio_dma *prp_lists;	/* one page per I/O command slot */
-	struct nio_dma *ident;		/* IDENTIFY data */
+	void *prp_list[MAX_DEPTH];	/* a pool page per I/O command slot */
+	uint64_t prp_list_addr[MAX_DEPTH];
+	void *ident;			/* IDENTIFY data: a pool page */
+	uint64_t ident_addr;
 	uint16_t admin_cid;
 	char serial[21], model[41], firmware[9];
 	unsigned int mdts;
@@ -203,23 +210,12 @@ static uint64_t rng_next(uint64_t *state)
 
 /* ---- registers and controller state ---------------------------------- */
 
-static uint32_t reg_read32(const struct nvme_ctrl *c, unsigned int off)
-{
-	return *(volatile uint32_t *)(c->bar + off);
-}
-
-static void reg_write32(const struct nvme_ctrl *c, unsigned int off,
-			uint32_t val)
-{
-	*(volatile uint32_t *)(c->bar + off) = val;
-}
-
 /* 64-bit registers as two dwords, low first: every controller takes it. */
 static void reg_write64(const struct nvme_ctrl *c, unsigned int off,
 			uint64_t val)
 {
-	reg_write32(c, off, (uint32_t)val);
-	reg_write32(c, off + 4, (uint32_t)(val >> 32));
+	nio_mmio_write32(c->bar, off, (uint32_t)val);
+	nio_mmio_write32(c->bar, off + 4, (uint32_t)(val >> 32));
 }
 
 /* Wait until (CSTS & mask) == want; a fatal status ends the wait early. */
@@ -231,7 +227,7 @@ static int wait_csts(const struct nvme_ctrl *c, uint32_t mask, uint32_t want,
 	uint32_t csts;
 
 	for (;;) {
-		csts = reg_read32(c, REG_CSTS);
+		csts = nio_mmio_read32(c->bar, REG_CSTS);
 		if (csts == UINT32_MAX)
 			return drv_fail(ENODEV, "%s: CSTS reads all ones, the controller is gone",
 					what);
@@ -249,16 +245,16 @@ static int wait_csts(const struct nvme_ctrl *c, uint32_t mask, uint32_t want,
 
 static int ctrl_disable(struct nvme_ctrl *c)
 {
-	uint32_t cc = reg_read32(c, REG_CC);
+	uint32_t cc = nio_mmio_read32(c->bar, REG_CC);
 
 	/*
 	 * Clearing EN while the controller is still becoming ready is
 	 * undefined: let it finish first, whatever the outcome.
 	 */
-	if (cc & CC_EN && !(reg_read32(c, REG_CSTS) & CSTS_RDY))
+	if (cc & CC_EN && !(nio_mmio_read32(c->bar, REG_CSTS) & CSTS_RDY))
 		wait_csts(c, CSTS_RDY, CSTS_RDY, c->ready_ms,
 			  "waiting for a pending enable");
-	reg_write32(c, REG_CC, cc & ~CC_EN);
+	nio_mmio_write32(c->bar, REG_CC, cc & ~CC_EN);
 	c->enabled = false;
 	return wait_csts(c, CSTS_RDY, 0, c->ready_ms,
 			 "disabling the controller (CSTS.RDY -> 0)");
@@ -269,12 +265,12 @@ static int ctrl_enable(struct nvme_ctrl *c)
 	uint32_t cc = CC_IOSQES | CC_IOCQES;	/* NVM set, 4 KiB pages */
 	int ret;
 
-	reg_write32(c, REG_AQA, (c->admin.depth - 1u) << 16 |
-				(c->admin.depth - 1u));
+	nio_mmio_write32(c->bar, REG_AQA, (c->admin.depth - 1u) << 16 |
+					  (c->admin.depth - 1u));
 	reg_write64(c, REG_ASQ, c->admin.sq_addr);
 	reg_write64(c, REG_ACQ, c->admin.cq_addr);
-	reg_write32(c, REG_CC, cc);
-	reg_write32(c, REG_CC, cc | CC_EN);
+	nio_mmio_write32(c->bar, REG_CC, cc);
+	nio_mmio_write32(c->bar, REG_CC, cc | CC_EN);
 	ret = wait_csts(c, CSTS_RDY, CSTS_RDY, c->ready_ms,
 			"enabling the controller (CSTS.RDY -> 1)");
 	c->enabled = !ret;
@@ -284,7 +280,9 @@ static int ctrl_enable(struct nvme_ctrl *c)
 /* A normal shutdown lets the controller flush its state before we go. */
 static int ctrl_shutdown(struct nvme_ctrl *c)
 {
-	reg_write32(c, REG_CC, reg_read32(c, REG_CC) | CC_SHN_NORMAL);
+	uint32_t cc = nio_mmio_read32(c->bar, REG_CC);
+
+	nio_mmio_write32(c->bar, REG_CC, cc | CC_SHN_NORMAL);
 	return wait_csts(c, CSTS_SHST_MASK, CSTS_SHST_DONE,
 			 c->ready_ms > 5000 ? c->ready_ms : 5000,
 			 "shutting down (CSTS.SHST -> complete)");
@@ -301,22 +299,17 @@ static int dma_alloc(struct nvme_ctrl *c, size_t size, unsigned int flags,
 }
 
 /*
- * The controller walks a queue by address arithmetic, so the queue must be
- * one page-aligned run for the device: the segment list says if it is.
+ * A page-aligned page of the DMA pool, zeroed. The controller walks a
+ * queue by address arithmetic, and a pool object is one run for the
+ * device; MAX_DEPTH keeps every queue within a page.
  */
-static int queue_mem(struct nvme_ctrl *c, size_t bytes, const char *what,
-		     struct nio_dma **dma, uint64_t *addr)
+static int pool_page(struct nvme_ctrl *c, size_t bytes, const char *what,
+		     void **mem, uint64_t *addr)
 {
-	size_t contig = 0;
-	int ret = dma_alloc(c, bytes, NIO_DMA_CONTIG, what, dma);
+	int ret = nio_pool_alloc(c->ctx, bytes, NVME_PAGE, mem, addr);
 
-	if (ret)
-		return ret;
-	*addr = nio_dma_addr(*dma, 0, &contig);
-	if (*addr == NIO_BAD_ADDR || contig < bytes || *addr % NVME_PAGE)
-		return drv_fail(EINVAL, "%s: only %zu of %zu bytes are contiguous for the device",
-				what, contig, bytes);
-	return 0;
+	return ret ? lib_fail(ret, "allocating %s (%zu bytes)", what, bytes) :
+		     0;
 }
 
 static int queue_alloc(struct nvme_ctrl *c, struct nvme_queue *q,
@@ -332,17 +325,18 @@ static int queue_alloc(struct nvme_ctrl *c, struct nvme_queue *q,
 	q->qid = qid;
 	q->depth = depth;
 	q->phase = 1;	/* the controller posts phase 1 on its first pass */
-	ret = queue_mem(c, depth * sizeof(*q->sq), "a submission queue",
+	ret = pool_page(c, depth * sizeof(*q->sq), "a submission queue",
 			&q->sq_mem, &q->sq_addr);
 	if (!ret)
-		ret = queue_mem(c, depth * sizeof(*q->cq), "a completion queue",
+		ret = pool_page(c, depth * sizeof(*q->cq), "a completion queue",
 				&q->cq_mem, &q->cq_addr);
 	if (ret)
 		return ret;
-	q->sq = q->sq_mem->vaddr;
-	q->cq = q->cq_mem->vaddr;
-	q->sq_db = (volatile uint32_t *)(c->bar + sq_db);
-	q->cq_db = (volatile uint32_t *)(c->bar + sq_db + stride);
+	q->sq = q->sq_mem;
+	q->cq = q->cq_mem;
+	q->bar = c->bar;
+	q->sq_db = sq_db;
+	q->cq_db = sq_db + stride;
 	return 0;
 }
 
@@ -352,11 +346,10 @@ static void queue_submit(struct nvme_queue *q, const struct nvme_sqe *cmd)
 	if (++q->sq_tail == q->depth)
 		q->sq_tail = 0;
 	/*
-	 * The entry and its PRP list must reach memory before the
-	 * controller hears of them.
+	 * An ordered MMIO write: the entry and its PRP list reach memory
+	 * before the controller hears of them.
 	 */
-	__sync_synchronize();
-	*q->sq_db = q->sq_tail;
+	nio_mmio_write32(q->bar, q->sq_db, q->sq_tail);
 }
 
 /* Take the next completion if the controller has posted it. */
@@ -367,13 +360,14 @@ static bool queue_poll(struct nvme_queue *q, struct nvme_cqe *out)
 	if ((e->status & 1) != q->phase)
 		return false;
 	/* Read the entry, and later the data, only after the phase tag. */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	nio_dma_rmb();
 	*out = *e;
 	if (++q->cq_head == q->depth) {
 		q->cq_head = 0;
 		q->phase ^= 1;	/* the controller flips it on each wrap */
 	}
-	*q->cq_db = q->cq_head;
+	/* Ordered after the read of the entry the controller may now reuse */
+	nio_mmio_write32(q->bar, q->cq_db, q->cq_head);
 	return true;
 }
 
@@ -388,7 +382,7 @@ static int queue_wait(const struct nvme_ctrl *c, struct nvme_queue *q,
 		if (spins % 1024 == 0 && now_s() > deadline)
 			return drv_fail(ETIMEDOUT, "%s: no completion on queue %u within %u ms (CSTS 0x%x)",
 					what, q->qid, TIMEOUT_MS,
-					reg_read32(c, REG_CSTS));
+					nio_mmio_read32(c->bar, REG_CSTS));
 	return 0;
 }
 
@@ -448,48 +442,48 @@ static int admin_cmd(struct nvme_ctrl *c, struct nvme_sqe *cmd,
 }
 
 /*
- * PRPs for len bytes at offset off of buf: PRP1 is the first byte, PRP2
- * the second page or a PRP list in the command slot's page. Every page
- * address comes from the segment list, as a buffer is only contiguous
- * for the device where nio_dma_addr() says so.
+ * PRPs for len bytes at data, anywhere in the context's DMA memory: PRP1
+ * is the first byte, PRP2 the second page or a PRP list in the command
+ * slot's page. A buffer is only contiguous for the device where the
+ * library says so: nio_vtophys() gives each physically contiguous run,
+ * and a run gives one entry per page of it.
  */
 static int build_prps(const struct nvme_ctrl *c, uint16_t slot,
-		      const struct nio_dma *buf, size_t off, size_t len,
-		      struct nvme_sqe *cmd)
+		      const uint8_t *data, size_t len, struct nvme_sqe *cmd)
 {
-	uint64_t *list = (uint64_t *)((char *)c->prp_lists->vaddr +
-				      (size_t)slot * NVME_PAGE);
-	uint64_t addr = nio_dma_addr(buf, off, NULL);
-	size_t pos, n = 0;
+	uint64_t *list = c->prp_list[slot];
+	uint64_t addr = nio_vtophys(c->ctx, data, NULL);
+	size_t pos, run, n = 0;
 
-	if (addr == NIO_BAD_ADDR || len > buf->size - off || addr % 4)
-		return drv_fail(EINVAL, "bad transfer: %zu bytes at offset %zu of a %zu-byte buffer",
-				len, off, buf->size);
+	if (addr == NIO_BAD_ADDR || addr % 4 ||
+	    nio_vtophys(c->ctx, data + len - 1, NULL) == NIO_BAD_ADDR)
+		return drv_fail(EINVAL, "bad transfer: %zu bytes at %p are not all DMA memory",
+				len, (const void *)data);
 	cmd->prp1 = addr;
 	/* The next entries start where the device's next page does. */
-	for (pos = off + NVME_PAGE - addr % NVME_PAGE; pos < off + len;
-	     pos += NVME_PAGE) {
-		addr = nio_dma_addr(buf, pos, NULL);
+	for (pos = NVME_PAGE - addr % NVME_PAGE; pos < len;) {
+		addr = nio_vtophys(c->ctx, data + pos, &run);
 		if (addr == NIO_BAD_ADDR || addr % NVME_PAGE)
-			return drv_fail(EINVAL, "buffer offset %zu is not a page boundary for the device",
-					pos);
-		if (n == PRPS_PER_PAGE)
-			return drv_fail(E2BIG, "%zu bytes need a second PRP list page",
-					len);
-		list[n++] = addr;
+			return drv_fail(EINVAL, "%p is not a page boundary for the device",
+					(const void *)(data + pos));
+		for (; run && pos < len; pos += NVME_PAGE, addr += NVME_PAGE) {
+			if (n == PRPS_PER_PAGE)
+				return drv_fail(E2BIG, "%zu bytes need a second PRP list page",
+						len);
+			list[n++] = addr;
+			run -= run < NVME_PAGE ? run : NVME_PAGE;
+		}
 	}
 	if (n == 1)
 		cmd->prp2 = list[0];
 	else if (n > 1)
-		cmd->prp2 = nio_dma_addr(c->prp_lists,
-					 (size_t)slot * NVME_PAGE, NULL);
+		cmd->prp2 = c->prp_list_addr[slot];
 	return 0;
 }
 
 /* Queue a READ or WRITE of namespace 1; the slot is its command ID. */
 static int submit_rw(struct nvme_ctrl *c, uint8_t opcode, uint16_t slot,
-		     const struct nio_dma *buf, size_t off, uint64_t lba,
-		     uint32_t nblocks)
+		     void *data, uint64_t lba, uint32_t nblocks)
 {
 	struct nvme_sqe cmd = {
 		.opcode = opcode, .cid = slot, .nsid = 1,
@@ -502,7 +496,7 @@ static int submit_rw(struct nvme_ctrl *c, uint8_t opcode, uint16_t slot,
 	if (!nblocks || len > c->max_io || slot >= c->io.depth)
 		return drv_fail(EINVAL, "bad I/O: %u blocks in slot %u",
 				nblocks, slot);
-	ret = build_prps(c, slot, buf, off, len, &cmd);
+	ret = build_prps(c, slot, data, len, &cmd);
 	if (!ret)
 		queue_submit(&c->io, &cmd);
 	return ret;
@@ -525,17 +519,17 @@ static int reap_io(struct nvme_ctrl *c, unsigned int *slot)
 }
 
 /* Transfer nblocks one command at a time, split at the I/O size limit. */
-static int rw_sync(struct nvme_ctrl *c, uint8_t opcode,
-		   const struct nio_dma *buf, uint64_t lba, uint64_t nblocks)
+static int rw_sync(struct nvme_ctrl *c, uint8_t opcode, void *data,
+		   uint64_t lba, uint64_t nblocks)
 {
 	uint64_t per_io = c->max_io / c->block_size, n;
+	uint8_t *p = data;
 	unsigned int slot;
-	size_t off = 0;
 	int ret;
 
-	for (; nblocks; nblocks -= n, lba += n, off += n * c->block_size) {
+	for (; nblocks; nblocks -= n, lba += n, p += n * c->block_size) {
 		n = nblocks < per_io ? nblocks : per_io;
-		ret = submit_rw(c, opcode, 0, buf, off, lba, (uint32_t)n);
+		ret = submit_rw(c, opcode, 0, p, lba, (uint32_t)n);
 		if (!ret)
 			ret = reap_io(c, &slot);
 		if (ret)
@@ -548,8 +542,8 @@ static int rw_sync(struct nvme_ctrl *c, uint8_t opcode,
 
 static int check_cap(struct nvme_ctrl *c)
 {
-	c->cap = reg_read32(c, REG_CAP) |
-		 (uint64_t)reg_read32(c, REG_CAP + 4) << 32;
+	c->cap = nio_mmio_read32(c->bar, REG_CAP) |
+		 (uint64_t)nio_mmio_read32(c->bar, REG_CAP + 4) << 32;
 	if (c->cap == UINT64_MAX)
 		return drv_fail(ENODEV, "CAP reads all ones: BAR0 does not respond");
 	if (CAP_MPSMIN(c->cap) || !CAP_CSS_NVM(c->cap))
@@ -574,16 +568,16 @@ static int identify(struct nvme_ctrl *c, uint32_t cns, uint32_t nsid,
 {
 	struct nvme_sqe cmd = {
 		.opcode = ADMIN_IDENTIFY, .nsid = nsid, .cdw10 = cns,
-		.prp1 = nio_dma_addr(c->ident, 0, NULL),	/* one page */
+		.prp1 = c->ident_addr,		/* one page */
 	};
 
-	memset(c->ident->vaddr, 0, NVME_PAGE);
+	memset(c->ident, 0, NVME_PAGE);
 	return admin_cmd(c, &cmd, what, NULL);
 }
 
 static int identify_all(struct nvme_ctrl *c)
 {
-	const uint8_t *id = c->ident->vaddr;
+	const uint8_t *id = c->ident;
 	unsigned int lbaf, lbads, ms;
 	uint64_t limit;
 	int ret;
@@ -668,7 +662,7 @@ static int ctrl_open(struct nvme_ctrl *c, const char *bdf)
 static int ctrl_start(struct nvme_ctrl *c)
 {
 	volatile void *bar;
-	uint16_t depth;
+	uint16_t depth, i;
 	int ret;
 
 	ret = nio_bar_map(c->dev, 0, &bar, &c->bar_size);
@@ -688,12 +682,12 @@ static int ctrl_start(struct nvme_ctrl *c)
 	ret = queue_alloc(c, &c->admin, 0, depth);
 	if (!ret)
 		ret = queue_alloc(c, &c->io, 1, depth);
+	for (i = 0; !ret && i < depth; i++)
+		ret = pool_page(c, NVME_PAGE, "a PRP list", &c->prp_list[i],
+				&c->prp_list_addr[i]);
 	if (!ret)
-		ret = dma_alloc(c, (size_t)depth * NVME_PAGE, NIO_DMA_SMALL,
-				"PRP lists", &c->prp_lists);
-	if (!ret)
-		ret = dma_alloc(c, NVME_PAGE, NIO_DMA_SMALL, "IDENTIFY data",
-				&c->ident);
+		ret = pool_page(c, NVME_PAGE, "IDENTIFY data", &c->ident,
+				&c->ident_addr);
 	if (!ret)
 		ret = ctrl_enable(c);
 	if (!ret)
@@ -708,13 +702,12 @@ static int ctrl_close(struct nvme_ctrl *c)
 {
 	struct nvme_sqe del_sq = { .opcode = ADMIN_DELETE_SQ, .cdw10 = 1 };
 	struct nvme_sqe del_cq = { .opcode = ADMIN_DELETE_CQ, .cdw10 = 1 };
-	struct nio_dma *bufs[] = { c->admin.sq_mem, c->admin.cq_mem,
-				   c->io.sq_mem, c->io.cq_mem, c->prp_lists,
-				   c->ident };
+	void *objs[] = { c->admin.sq_mem, c->admin.cq_mem, c->io.sq_mem,
+			 c->io.cq_mem, c->ident };
 	int ret = 0;
 	size_t i;
 
-	if (c->enabled && !(reg_read32(c, REG_CSTS) & CSTS_CFS)) {
+	if (c->enabled && !(nio_mmio_read32(c->bar, REG_CSTS) & CSTS_CFS)) {
 		if (c->io_queues &&
 		    (admin_cmd(c, &del_sq, "DELETE I/O SUBMISSION QUEUE", NULL) ||
 		     admin_cmd(c, &del_cq, "DELETE I/O COMPLETION QUEUE", NULL)))
@@ -729,9 +722,12 @@ static int ctrl_close(struct nvme_ctrl *c)
 	/* No more DMA from here on, even from a controller that hung. */
 	if (c->dev)
 		nio_bus_master(c->dev, false);
-	for (i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
-		if (bufs[i] && nio_dma_free(c->ctx, bufs[i]))
-			ret = lib_fail(-EIO, "freeing a DMA buffer");
+	for (i = 0; i < sizeof(objs) / sizeof(*objs); i++)
+		if (nio_pool_free(c->ctx, objs[i]))	/* NULL: nothing */
+			ret = lib_fail(-EIO, "freeing a DMA pool object");
+	for (i = 0; i < MAX_DEPTH; i++)
+		if (nio_pool_free(c->ctx, c->prp_list[i]))
+			ret = lib_fail(-EIO, "freeing a PRP list");
 	nio_device_close(c->dev);
 	nio_ctx_free(c->ctx);
 	return ret;
@@ -843,7 +839,7 @@ static int cmd_identify(struct nvme_ctrl *c, const struct options *o)
 {
 	const char *kind = nio_device_path(c->dev) == NIO_PATH_IOMMU_CDEV ?
 			   "IOVA" : "physical address";
-	uint32_t vs = reg_read32(c, REG_VS);
+	uint32_t vs = nio_mmio_read32(c->bar, REG_VS);
 	char size[32];
 
 	if (o->quiet)	/* else ctrl_open() said it */
@@ -885,7 +881,7 @@ static int cmd_read(struct nvme_ctrl *c, const struct options *o)
 	}
 	if (dma_alloc(c, o->blocks * c->block_size, 0, "the read buffer", &buf))
 		return EXIT_DEVICE;
-	ret = rw_sync(c, NVM_READ, buf, o->lba, o->blocks);
+	ret = rw_sync(c, NVM_READ, buf->vaddr, o->lba, o->blocks);
 	for (i = 0; !ret && i < o->blocks; i++) {
 		blk = (const uint8_t *)buf->vaddr + i * c->block_size;
 		same += check_blocks(c, &disk, blk, o->lba + i, 1, &m);
@@ -950,9 +946,9 @@ static int reader_submit(struct reader *r, unsigned int slot)
 
 	if (!r->next(r, &r->lba[slot]))
 		return 0;
-	ret = submit_rw(r->c, NVM_READ, (uint16_t)slot, r->buf,
-			slot * r->slot_bytes, r->lba[slot],
-			blocks_at(r, r->lba[slot]));
+	ret = submit_rw(r->c, NVM_READ, (uint16_t)slot,
+			(uint8_t *)r->buf->vaddr + slot * r->slot_bytes,
+			r->lba[slot], blocks_at(r, r->lba[slot]));
 	return ret ? ret : 1;
 }
 
@@ -1121,10 +1117,10 @@ static int write_read_back(struct nvme_ctrl *c, const struct pattern *p,
 	struct mismatch m;
 
 	fill_pattern(c, p, wbuf->vaddr, lba, nblocks);
-	if (rw_sync(c, NVM_WRITE, wbuf, lba, nblocks))
+	if (rw_sync(c, NVM_WRITE, wbuf->vaddr, lba, nblocks))
 		return EXIT_DEVICE;
 	memset(rbuf->vaddr, 0, nblocks * c->block_size);
-	if (rw_sync(c, NVM_READ, rbuf, lba, nblocks))
+	if (rw_sync(c, NVM_READ, rbuf->vaddr, lba, nblocks))
 		return EXIT_DEVICE;
 	if (!check_blocks(c, p, rbuf->vaddr, lba, nblocks, &m)) {
 		report_mismatch(&m, "the pattern just written");

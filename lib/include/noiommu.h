@@ -22,7 +22,8 @@
  * once on the same context, device or buffer, except that a device must
  * not be used while (or after) it is closed, a buffer while (or after) it
  * is freed, or a context while it is freed; nio_set_root() is for tests
- * and not thread safe. nio_dma_addr() never makes a system call. The log
+ * and not thread safe. nio_dma_addr(), nio_vtophys() and
+ * nio_ptr_from_addr() never make a system call. The log
  * callback (nio_set_log()) runs with no library lock held, in the thread
  * that logs, and may call the library.
  *
@@ -41,11 +42,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* nio_mmio_read32/write32() & co. and nio_dma_wmb() & co. (since 2.1) */
+#include "noiommu/mmio.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define NIO_VERSION "2.0.0"
+#define NIO_VERSION "2.1.0"
 
 /* ---- errors and logging ------------------------------------------------ */
 
@@ -308,6 +312,106 @@ int nio_dma_free(struct nio_ctx *ctx, struct nio_dma *dma);
  */
 uint64_t nio_dma_addr(const struct nio_dma *dma, size_t offset,
 		      size_t *contig);
+
+/* ---- address translation across a context (since 2.1) ------------------ */
+
+/**
+ * nio_vtophys() - device address of any byte of the context's DMA buffers
+ * @ctx: the context
+ * @ptr: a byte inside a buffer of @ctx (nio_dma_alloc(), nio_dma_map(),
+ *	 nio_pool_alloc())
+ * @contig: when not NULL, receives the number of bytes from @ptr that are
+ *	    contiguous for the device (never past the end of the buffer)
+ *
+ * What spdk_vtophys(), rte_mem_virt2iova() and libvfn's
+ * iommu_translate_vaddr() are to their users, for a driver that holds a
+ * pointer rather than a struct nio_dma and an offset: a binary search
+ * over the context's buffers by address, then over the buffer's
+ * segments. The address is physical on the no-IOMMU paths and the IOVA on
+ * the IOMMU path, as nio_dma_addr() gives it. When buffers overlap (the
+ * same memory mapped twice) any of them answers; they agree on the no-IOMMU
+ * paths.
+ *
+ * Context: no system call. Safe against nio_dma_alloc(), nio_dma_map() and
+ * nio_dma_free() in other threads: lookups share a readers-writer lock
+ * that those take for writing (they wait for lookups in progress, and new
+ * lookups wait for them). nio_dma_addr() needs no lock at all: prefer it
+ * when the struct nio_dma is at hand.
+ *
+ * Return: the device address, or NIO_BAD_ADDR when no buffer of @ctx holds
+ * @ptr (a freed buffer, one byte past the end); nio_errmsg() then says so.
+ * A hit leaves nio_errmsg() alone.
+ */
+uint64_t nio_vtophys(struct nio_ctx *ctx, const void *ptr, size_t *contig);
+
+/**
+ * nio_ptr_from_addr() - the inverse of nio_vtophys()
+ * @ctx: the context
+ * @addr: a device address inside a buffer of @ctx
+ * @contig: when not NULL, receives the number of bytes from @addr that are
+ *	    contiguous both for the device and in virtual memory (to the end
+ *	    of the segment)
+ *
+ * For turning what a device wrote (a completion's buffer address, a
+ * descriptor) back into a pointer, like rte_mem_iova2virt(): a binary
+ * search over the segments of every buffer of @ctx, by device address. On
+ * the no-IOMMU paths two buffers mapping the same memory share device
+ * addresses: either pointer may come back.
+ *
+ * Context: as nio_vtophys().
+ *
+ * Return: the pointer, or NULL when no buffer of @ctx is at @addr;
+ * nio_errmsg() then says so.
+ */
+void *nio_ptr_from_addr(struct nio_ctx *ctx, uint64_t addr, size_t *contig);
+
+/* ---- a pool of small DMA objects per context (since 2.1) ----------------- */
+
+#define NIO_POOL_MAX_SIZE 4096
+
+/**
+ * nio_pool_alloc() - a small, zeroed DMA object from the context's pool
+ * @ctx: a context with an open device
+ * @size: 1 to NIO_POOL_MAX_SIZE bytes
+ * @align: 0, or a power of two up to NIO_POOL_MAX_SIZE
+ * @ptr: receives the object
+ * @addr: when not NULL, receives the object's device address
+ *
+ * For queue rings, PRP and SGL lists, descriptors and small bounce
+ * buffers, where a pinned buffer (and its system calls) each would be
+ * wasteful; what rte_zmalloc() and spdk_dma_zmalloc() are to their users.
+ * The object is contiguous for the device and aligned, in virtual memory
+ * and for the device, to @size rounded up to a power of two, to @align and
+ * to 64 bytes, whichever is largest (a 4 KiB object is a page of its own).
+ * Its first @size bytes are zeroed. The pool pins 128 KiB chunks with
+ * nio_dma_alloc() as it needs them, so nio_vtophys() knows every object.
+ *
+ * Context: thread safe (a mutex per pool). Only a call that needs a new
+ * chunk makes system calls.
+ *
+ * Return: 0; -EINVAL when @size is 0 or above NIO_POOL_MAX_SIZE, @align is
+ * not 0 or a power of two up to it, or no device is open in @ctx yet;
+ * otherwise what nio_dma_alloc() returns for the chunk (-ENOMEM: out of
+ * memory or RLIMIT_MEMLOCK).
+ */
+int nio_pool_alloc(struct nio_ctx *ctx, size_t size, size_t align,
+		   void **ptr, uint64_t *addr);
+
+/**
+ * nio_pool_free() - give an object back to the context's pool
+ * @ctx: the context it came from
+ * @ptr: what nio_pool_alloc() gave, or NULL (then nothing happens)
+ *
+ * The device must be done with the object. The pool keeps one chunk with
+ * no object in use and unpins any other. nio_ctx_free() frees every
+ * object still allocated.
+ *
+ * Context: thread safe.
+ *
+ * Return: 0, or -EINVAL when @ptr is not the start of an object of @ctx's
+ * pool or that object is already free.
+ */
+int nio_pool_free(struct nio_ctx *ctx, void *ptr);
 
 #ifdef __cplusplus
 }

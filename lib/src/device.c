@@ -72,6 +72,8 @@ int nio_ctx_new(struct nio_ctx **out)
 	if (!ctx)
 		return nioi_fail(ENOMEM, "out of memory");
 	pthread_mutex_init(&ctx->lock, NULL);
+	nioi_xlate_init(&ctx->xlate);
+	nioi_pool_init(&ctx->pool);
 	ctx->iommufd = -1;
 	ctx->container = -1;
 	*out = ctx;
@@ -87,6 +89,7 @@ void nio_ctx_free(struct nio_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	nioi_pool_destroy(ctx);
 	while (ctx->dmas)
 		nio_dma_free(ctx, &ctx->dmas->pub);
 	pthread_mutex_lock(&ctx->lock);
@@ -102,6 +105,7 @@ void nio_ctx_free(struct nio_ctx *ctx)
 		close(ctx->container);
 	pthread_mutex_unlock(&ctx->lock);
 	pthread_mutex_destroy(&ctx->lock);
+	nioi_xlate_destroy(&ctx->xlate);
 	free(ctx);
 }
 

@@ -201,6 +201,19 @@ static int check_ctx(struct nio_ctx *ctx, unsigned int flags)
 	return 0;
 }
 
+/* Make a pinned buffer known to nio_vtophys(); unpin it when that fails. */
+static int index_pinned(struct nio_ctx *ctx, struct nioi_dma *d)
+{
+	if (!nioi_xlate_add(&ctx->xlate, d))
+		return 0;
+	if (ctx->path == NIO_PATH_LEGACY_GROUP)
+		munlock(d->pub.vaddr, d->pub.size);
+	else
+		ioas_unmap(ctx, d->pub.lookup_key, d->pub.size);
+	nioi_segs_free(&d->segs);
+	return nioi_fail(ENOMEM, "out of memory indexing the DMA buffer");
+}
+
 static int pin_and_track(struct nio_ctx *ctx, struct nioi_dma *d,
 			 unsigned int flags)
 {
@@ -209,6 +222,8 @@ static int pin_and_track(struct nio_ctx *ctx, struct nioi_dma *d,
 	pthread_mutex_lock(&ctx->lock);
 	ret = ctx->path == NIO_PATH_LEGACY_GROUP ? pin_legacy(d) :
 						   pin_iommufd(ctx, d, flags);
+	if (!ret)
+		ret = index_pinned(ctx, d);
 	if (!ret) {
 		d->pub.segs = d->segs.v;
 		d->pub.nsegs = d->segs.n;
@@ -414,6 +429,7 @@ int nio_dma_free(struct nio_ctx *ctx, struct nio_dma *dma)
 				 (void *)dma);
 	}
 	*pp = d->next;
+	nioi_xlate_remove(&ctx->xlate, d);
 	if (ctx->path == NIO_PATH_LEGACY_GROUP)
 		munlock(dma->vaddr, dma->size);
 	else

@@ -112,6 +112,54 @@ struct nioi_dma {
 	struct nioi_dma *next;
 };
 
+/* ---- the context's address index (translate.c) ---- */
+
+struct nioi_xlate_buf;
+struct nioi_xlate_seg;
+
+/*
+ * Every pinned buffer of a context by virtual address, and every segment
+ * by device address, for nio_vtophys() and nio_ptr_from_addr(). Updated
+ * under ctx->lock, then lock taken for writing; lookups take only lock,
+ * for reading.
+ */
+struct nioi_xlate {
+	pthread_rwlock_t lock;
+	struct nioi_xlate_buf *bufs;
+	uint64_t *buf_keys;	/* bufs[i]'s first byte, searched alone */
+	size_t nbufs, bufs_cap;
+	struct nioi_xlate_seg *segs;
+	uint64_t *seg_keys;
+	size_t nsegs, segs_cap;
+};
+
+void nioi_xlate_init(struct nioi_xlate *x);
+void nioi_xlate_destroy(struct nioi_xlate *x);
+/* Index a pinned buffer (its segments are final); -ENOMEM, nothing done. */
+int nioi_xlate_add(struct nioi_xlate *x, const struct nioi_dma *d);
+void nioi_xlate_remove(struct nioi_xlate *x, const struct nioi_dma *d);
+
+/* ---- the context's pool of small DMA objects (pool.c) ---- */
+
+#define NIOI_POOL_CLASSES 7	/* 64 B, 128 B, ... 4 KiB */
+
+struct nioi_pool_chunk;
+struct nioi_pool_page;
+
+struct nioi_pool {
+	pthread_mutex_t lock;	/* taken before ctx->lock */
+	/* pages with free objects, per size class */
+	struct nioi_pool_page *partial[NIOI_POOL_CLASSES];
+	struct nioi_pool_chunk *with_free_pages;
+	struct nioi_pool_chunk **chunks;	/* by address */
+	size_t nchunks, chunks_cap;
+	unsigned int empty_chunks;
+};
+
+void nioi_pool_init(struct nioi_pool *pool);
+/* Free every chunk; called by nio_ctx_free() before the buffers go. */
+void nioi_pool_destroy(struct nio_ctx *ctx);
+
 struct nio_ctx {
 	pthread_mutex_t lock;
 	enum nio_path path;
@@ -121,6 +169,8 @@ struct nio_ctx {
 	bool container_set;	/* VFIO_SET_IOMMU done */
 	struct nio_device *devices;
 	struct nioi_dma *dmas;
+	struct nioi_xlate xlate;
+	struct nioi_pool pool;
 };
 
 /* Called with ctx->lock held by nio_ctx_free(). */

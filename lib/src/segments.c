@@ -92,20 +92,24 @@ int nioi_segs_from_pagemap(struct nioi_segs *s, const uint64_t *entries,
 uint64_t nioi_segs_lookup(const struct nio_segment *v, size_t n,
 			  size_t offset, size_t *contig)
 {
-	size_t lo = 0, hi = n;
+	const struct nio_segment *s = v;
 
-	/* Binary search for the last segment starting at or before offset */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	if (!n)
+		return NIO_BAD_ADDR;
+	/*
+	 * The last segment starting at or before offset. Offsets come at
+	 * random in a driver's I/O, so each step halves the range with a
+	 * conditional move rather than a branch it would mispredict.
+	 */
+	while (n > 1) {
+		size_t half = n / 2;
 
-		if (v[mid].offset <= offset)
-			lo = mid + 1;
-		else
-			hi = mid;
+		s = s[half].offset <= offset ? s + half : s;
+		n -= half;
 	}
-	if (lo == 0 || offset - v[lo - 1].offset >= v[lo - 1].len)
+	if (offset < s->offset || offset - s->offset >= s->len)
 		return NIO_BAD_ADDR;
 	if (contig)
-		*contig = v[lo - 1].len - (offset - v[lo - 1].offset);
-	return v[lo - 1].addr + (offset - v[lo - 1].offset);
+		*contig = s->len - (offset - s->offset);
+	return s->addr + (offset - s->offset);
 }

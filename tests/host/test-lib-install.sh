@@ -11,13 +11,14 @@ trap 'rm -rf "$prefix"' EXIT
 plan 6
 check "make install PREFIX=$prefix" \
 	make -s -C "$root" install PREFIX="$prefix"
-for f in include/noiommu.h lib/libnoiommu.a lib/libnoiommu.so.2 \
-	lib/pkgconfig/noiommu.pc bin/noiommu share/man/man1/noiommu.1; do
+for f in include/noiommu.h include/noiommu/mmio.h lib/libnoiommu.a \
+	lib/libnoiommu.so.2 lib/pkgconfig/noiommu.pc bin/noiommu \
+	share/man/man1/noiommu.1; do
 	[ -e "$prefix/$f" ] || echo "# missing $prefix/$f"
 done
 check "installed files present" test -e "$prefix/lib/libnoiommu.so.2" -a \
 	-e "$prefix/bin/noiommu" -a -e "$prefix/share/man/man1/noiommu.1" -a \
-	-e "$prefix/include/noiommu.h"
+	-e "$prefix/include/noiommu.h" -a -e "$prefix/include/noiommu/mmio.h"
 
 cat > "$prefix/user.c" <<'C'
 #include <noiommu.h>
@@ -26,8 +27,13 @@ cat > "$prefix/user.c" <<'C'
 int main(void)
 {
 	char bdf[NIO_BDF_LEN];
+	uint32_t reg[2] = { 0, 0 };
 
 	if (nio_bdf_normalize("3:0.1", bdf) || strcmp(bdf, "0000:03:00.1"))
+		return 1;
+	/* noiommu/mmio.h came along, and its inline functions compile */
+	nio_mmio_write32(reg, 4, 0x11e8);
+	if (nio_mmio_read32(reg, 4) != 0x11e8 || reg[1] != 0x11e8)
 		return 1;
 	printf("%s %s\n", nio_path_name(NIO_PATH_NOIOMMU_CDEV), bdf);
 	return 0;

@@ -108,7 +108,7 @@ TEST_F(cli, errors_in_json_and_usage)
 	ASSERT_EQ(2, cli(self->out, self->root, "bind"));
 	ASSERT_EQ(2, cli(self->out, self->root, "--bogus"));
 	ASSERT_EQ(0, cli(self->out, self->root, "--version"));
-	ASSERT_NE(NULL, strstr(self->out, "noiommu 2.0.0"));
+	ASSERT_NE(NULL, strstr(self->out, "noiommu 2.1.0"));
 }
 
 TEST_HARNESS_MAIN
