@@ -14,51 +14,12 @@
 #include <unistd.h>
 
 #include "noiommu.h"
+#include "json.h"
 
 #define EXIT_USAGE 2
 #define EXIT_ERROR 3
 
 static bool json;
-
-/* ---- output helpers ---- */
-
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-/* "key": "value" with a leading comma unless first */
-static void json_kv_str(bool first, const char *key, const char *val)
-{
-	printf("%s\"%s\": ", first ? "" : ", ", key);
-	json_string(val);
-}
-
-static void json_kv_num(bool first, const char *key, unsigned long long v)
-{
-	printf("%s\"%s\": %llu", first ? "" : ", ", key, v);
-}
-
-static void json_kv_int(bool first, const char *key, long long v)
-{
-	printf("%s\"%s\": %lld", first ? "" : ", ", key, v);
-}
-
-static void json_kv_bool(bool first, const char *key, bool v)
-{
-	printf("%s\"%s\": %s", first ? "" : ", ", key, v ? "true" : "false");
-}
 
 static int error(const char *what)
 {
