@@ -515,7 +515,8 @@ static const struct command command_table[] = {
 	  cmd_bind },
 	{ "unbind", "BDF", "give a device back to its driver",
 	  "Unbind BDF from vfio-pci, clear driver_override and bind it to the\n"
-	  "driver it had before 'noiommu bind' (or let the kernel pick one).",
+	  "driver it had before 'noiommu bind' (or let the kernel pick one).\n"
+	  "A device not bound to vfio-pci is refused and left as it is.",
 	  cmd_unbind },
 	{ "pa", "[--huge|--small] [--path N] BDF SIZE",
 	  "allocate DMA memory, print its device addresses",

@@ -19,8 +19,9 @@ static int cli(char *out, const char *root, const char *args)
 	FILE *p;
 	int status;
 
-	snprintf(cmd, sizeof(cmd), "%s --root %s %s 2>&1", getenv("NOIOMMU_CLI"),
-		 root, args);
+	/* bind and unbind keep their state under the fake root */
+	snprintf(cmd, sizeof(cmd), "NOIOMMU_STATE_DIR=%s/run/noiommu %s --root %s %s 2>&1",
+		 root, getenv("NOIOMMU_CLI"), root, args);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -109,6 +110,26 @@ TEST_F(cli, errors_in_json_and_usage)
 	ASSERT_EQ(2, cli(self->out, self->root, "--bogus"));
 	ASSERT_EQ(0, cli(self->out, self->root, "--version"));
 	ASSERT_NE(NULL, strstr(self->out, "noiommu 2.0.0"));
+}
+
+/* Nothing to give back: refused, driver_override and the probe untouched. */
+TEST_F(cli, unbind_refuses_a_device_not_on_vfio_pci)
+{
+	const char *override = "sys/bus/pci/devices/0000:02:00.0/driver_override";
+	char buf[64];
+
+	fake_root_write(self->root, "sys/bus/pci/drivers_probe", "");
+	ASSERT_EQ(3, cli(self->out, self->root, "unbind 02:00.0"));
+	ASSERT_NE(NULL, strstr(self->out,
+			       "noiommu: unbind: 0000:02:00.0 is not bound to vfio-pci"))
+		TH_LOG("%s", self->out);
+	ASSERT_EQ(NULL, strstr(self->out, "unbound from vfio-pci"));
+	ASSERT_STREQ("(null)\n", fake_root_read(self->root, override, buf,
+						 sizeof(buf)));
+	ASSERT_STREQ("", fake_root_read(self->root, "sys/bus/pci/drivers_probe",
+					buf, sizeof(buf)));
+	ASSERT_EQ(3, cli(self->out, self->root, "unbind 00:01.0"));
+	ASSERT_NE(NULL, strstr(self->out, "bound to virtio-pci, not vfio-pci"));
 }
 
 TEST_HARNESS_MAIN
