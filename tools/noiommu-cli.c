@@ -4,9 +4,10 @@
  * an IOMMU, on top of libnoiommu. See noiommu.1 / `noiommu --help`.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,54 @@
 #include "noiommu.h"
 #include "json.h"
 
+/*
+ * One exit status per class of outcome (noiommu.1, EXIT STATUS):
+ *   0 success; 1 the answer is no (kconfig-check: no-IOMMU mode not
+ *   available); 2 the command line is wrong, nothing was done; 3 the
+ *   operation failed: the system or the kernel refused or could not do it.
+ */
+#define EXIT_NO 1
 #define EXIT_USAGE 2
-#define EXIT_ERROR 3
+#define EXIT_FAILED 3
 
 static bool json;
 
+struct command {
+	const char *name;
+	const char *args;
+	const char *summary;
+	const char *help;
+	int (*run)(int argc, char **argv);
+};
+
+/* The command being run, for the usage line of a usage error */
+static const struct command *current;
+
+static void print_usage_line(FILE *f);
+
+/*
+ * The command line cannot be used: say which argument is wrong and why
+ * ("noiommu: COMMAND: ..."), then how the command is used. Returns
+ * EXIT_USAGE.
+ */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (current)
+		fprintf(stderr, "noiommu: %s: %s\n", current->name, msg);
+	else
+		fprintf(stderr, "noiommu: %s\n", msg);
+	print_usage_line(stderr);
+	return EXIT_USAGE;
+}
+
+/* The system or the kernel refused or failed: nio_errmsg() says why. */
 static int error(const char *what)
 {
 	if (json) {
@@ -30,7 +74,7 @@ static int error(const char *what)
 		printf("}\n");
 	}
 	fprintf(stderr, "noiommu: %s: %s\n", what, nio_errmsg());
-	return EXIT_ERROR;
+	return EXIT_FAILED;
 }
 
 static const char *opt_char(char c)
@@ -39,14 +83,6 @@ static const char *opt_char(char c)
 }
 
 /* ---- help ---- */
-
-struct command {
-	const char *name;
-	const char *args;
-	const char *summary;
-	const char *help;
-	int (*run)(int argc, char **argv);
-};
 
 static const struct command *commands(void);
 
@@ -71,9 +107,49 @@ static void print_usage(FILE *f)
 		"  --help        this text; 'noiommu COMMAND --help' for a command\n"
 		"  --version     print the version\n"
 		"\n"
-		"Exit status: 0 success, 1 negative answer (kconfig-check: no-IOMMU\n"
-		"unavailable), 2 usage error, 3 error (message on stderr).\n"
-		"See noiommu(1).\n");
+		"Exit status:\n"
+		"  0  success\n"
+		"  1  the answer is no: kconfig-check found no-IOMMU mode not available\n"
+		"  2  usage error: unknown command or option, missing or extra argument,\n"
+		"     malformed BDF, SIZE or N; nothing was done\n"
+		"  3  the operation failed: the system or the kernel refused or could\n"
+		"     not do it (no such device, not bound to vfio-pci, no permission,\n"
+		"     unreadable file, ...)\n"
+		"Messages go to stderr and name the argument or the cause. See noiommu(1).\n");
+}
+
+/* The usage of the current command, or of noiommu itself. */
+static void print_usage_line(FILE *f)
+{
+	if (!current) {
+		fprintf(f, "usage: noiommu [--json] [--root DIR] COMMAND [ARGS] (see 'noiommu --help')\n");
+		return;
+	}
+	fprintf(f, "usage: noiommu [--json] %s%s%s (see 'noiommu %s --help')\n",
+		current->name, current->args[0] ? " " : "", current->args,
+		current->name);
+}
+
+/*
+ * Commands that take positional arguments only: between min and max of
+ * them after argv[0], the command; missing names what the first one is.
+ */
+static int check_arg_count(int argc, char **argv, int min, int max,
+			   const char *missing)
+{
+	if (argc - 1 < min)
+		return usage_error("missing %s", missing);
+	if (argc - 1 > max)
+		return usage_error("unexpected argument '%s'", argv[max + 1]);
+	return 0;
+}
+
+/* A BDF given on the command line; a malformed one is a usage error. */
+static int parse_bdf(const char *arg, char bdf[NIO_BDF_LEN])
+{
+	if (nio_bdf_normalize(arg, bdf))
+		return usage_error("%s", nio_errmsg());
+	return 0;
 }
 
 static bool wants_help(int argc, char **argv)
@@ -86,11 +162,11 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
-static int command_usage(const struct command *c, FILE *f, int status)
+static int command_help(const struct command *c)
 {
-	fprintf(f, "usage: noiommu [--json] %s %s\n\n%s\n", c->name, c->args,
-		c->help);
-	return status;
+	printf("usage: noiommu [--json] %s%s%s\n\n%s\n", c->name,
+	       c->args[0] ? " " : "", c->args, c->help);
+	return 0;
 }
 
 /* ---- status ---- */
@@ -166,10 +242,10 @@ static void status_json(const struct nio_status *st)
 static int cmd_status(int argc, char **argv)
 {
 	struct nio_status st;
+	int ret = check_arg_count(argc, argv, 0, 0, "");
 
-	(void)argv;
-	if (argc != 1)
-		return -1;
+	if (ret)
+		return ret;
 	if (nio_status_read(&st))
 		return error("reading the kernel's state");
 	if (json)
@@ -226,10 +302,10 @@ static int cmd_list(int argc, char **argv)
 {
 	struct nio_pci_info *v;
 	size_t n;
+	int ret = check_arg_count(argc, argv, 0, 0, "");
 
-	(void)argv;
-	if (argc != 1)
-		return -1;
+	if (ret)
+		return ret;
 	if (nio_pci_list(&v, &n))
 		return error("listing PCI devices");
 	if (json)
@@ -271,11 +347,13 @@ static int cmd_bind(int argc, char **argv)
 {
 	char bdf[NIO_BDF_LEN], prev[64], path[PATH_MAX];
 	FILE *f;
+	int ret;
 
-	if (argc != 2)
-		return -1;
-	if (nio_bdf_normalize(argv[1], bdf))
-		return error("bind");
+	ret = check_arg_count(argc, argv, 1, 1, "BDF");
+	if (!ret)
+		ret = parse_bdf(argv[1], bdf);
+	if (ret)
+		return ret;
 	if (nio_pci_bind_vfio(bdf, prev, sizeof(prev)))
 		return error("bind");
 	/* Remember the first driver only: a second bind must not make
@@ -309,11 +387,13 @@ static int cmd_unbind(int argc, char **argv)
 	char bdf[NIO_BDF_LEN], prev[64] = "", path[PATH_MAX];
 	struct nio_pci_info info;
 	FILE *f;
+	int ret;
 
-	if (argc != 2)
-		return -1;
-	if (nio_bdf_normalize(argv[1], bdf))
-		return error("unbind");
+	ret = check_arg_count(argc, argv, 1, 1, "BDF");
+	if (!ret)
+		ret = parse_bdf(argv[1], bdf);
+	if (ret)
+		return ret;
 	state_file(bdf, path, sizeof(path));
 	f = fopen(path, "r");
 	if (f) {
@@ -343,26 +423,115 @@ static int cmd_unbind(int argc, char **argv)
 
 /* ---- pa ---- */
 
-static int parse_size(const char *s, size_t *out)
+/*
+ * SIZE: a decimal number of bytes, optionally followed by K, M or G
+ * (KiB, MiB, GiB: 1024, 1024^2, 1024^3; case does not matter, "iB" may
+ * follow). No leading zero (is 010 eight or ten?), no sign, no spaces,
+ * no hex; zero and sizes that do not fit in a size_t are refused.
+ */
+static int parse_size(const char *arg, size_t *out)
 {
-	char *end;
-	unsigned long long v;
+	static const char units[] = "kmg";
+	const char *p = arg, *unit;
+	size_t v = 0;
+	int shift = 0;
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	if (!*arg)
+		return usage_error("SIZE '' is empty: give a number of bytes, e.g. 4096, 64K or 2M");
+	if (arg[0] == '0' && isdigit((unsigned char)arg[1]))
+		return usage_error("SIZE '%s' has a leading zero: write it in decimal without one",
+				   arg);
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (SIZE_MAX - (size_t)(*p - '0')) / 10)
+			goto too_large;
+		v = v * 10 + (size_t)(*p - '0');
 	}
-	if (*end == 'i' && end[1] == 'B')
-		end += 2;
-	if (*end || v == 0 || v > SIZE_MAX / 2)
-		return -1;
-	*out = (size_t)v;
+	unit = *p ? strchr(units, tolower((unsigned char)*p)) : NULL;
+	if (unit) {
+		shift = 10 * (int)(unit - units + 1);
+		p++;
+		if (!strcmp(p, "iB"))
+			p += 2;
+	}
+	if (p == arg || (unit && p == arg + 1) || *p)
+		return usage_error("SIZE '%s' is not a decimal number of bytes with an optional K, M or G suffix (e.g. 4096, 64K, 2M)",
+				   arg);
+	if (v == 0)
+		return usage_error("SIZE '%s' is zero: give at least one byte",
+				   arg);
+	if (v > SIZE_MAX >> shift)
+		goto too_large;
+	*out = v << shift;
 	return 0;
+too_large:
+	return usage_error("SIZE '%s' is too large: at most %zu bytes",
+			   arg, (size_t)SIZE_MAX);
+}
+
+/* --path N: 1 noiommu-cdev, 2 iommu-cdev, 3 legacy-group */
+static int parse_path(const char *arg, unsigned int *paths)
+{
+	if (strlen(arg) != 1 || arg[0] < '1' || arg[0] > '3')
+		return usage_error("--path takes 1, 2 or 3, not '%s' (1 noiommu-cdev, 2 iommu-cdev, 3 legacy-group)",
+				   arg);
+	*paths = NIO_PATH_BIT(arg[0] - '0');
+	return 0;
+}
+
+struct pa_args {
+	unsigned int flags;		/* NIO_DMA_* */
+	struct nio_open_opts opts;
+	char bdf[NIO_BDF_LEN];
+	size_t size;
+};
+
+/* "-1" is a (bad) SIZE, not an option: options never start with a digit. */
+static bool is_option(const char *arg)
+{
+	return arg[0] == '-' && arg[1] && !isdigit((unsigned char)arg[1]);
+}
+
+/*
+ * pa [--huge|--small] [--path N] BDF SIZE, options anywhere until "--".
+ * Parsed by hand rather than with getopt, which takes "-1" for an option.
+ */
+static int pa_parse(int argc, char **argv, struct pa_args *a)
+{
+	const char *pos[2] = { NULL, NULL };
+	bool options_end = false;
+	int i, n = 0, ret = 0;
+
+	for (i = 1; i < argc && !ret; i++) {
+		const char *arg = argv[i];
+
+		if (options_end || !is_option(arg)) {
+			if (n == 2)
+				return usage_error("unexpected argument '%s'", arg);
+			pos[n++] = arg;
+		} else if (!strcmp(arg, "--")) {
+			options_end = true;
+		} else if (!strcmp(arg, "--huge") || !strcmp(arg, "-H")) {
+			a->flags |= NIO_DMA_HUGE;
+		} else if (!strcmp(arg, "--small") || !strcmp(arg, "-s")) {
+			a->flags |= NIO_DMA_SMALL;
+		} else if (!strncmp(arg, "--path=", 7)) {
+			ret = parse_path(arg + 7, &a->opts.paths);
+		} else if (!strcmp(arg, "--path") || !strcmp(arg, "-p")) {
+			if (++i == argc)
+				return usage_error("%s needs a value: 1, 2 or 3", arg);
+			ret = parse_path(argv[i], &a->opts.paths);
+		} else {
+			return usage_error("unknown option '%s'", arg);
+		}
+	}
+	if (ret)
+		return ret;
+	if ((a->flags & NIO_DMA_HUGE) && (a->flags & NIO_DMA_SMALL))
+		return usage_error("--huge and --small exclude each other");
+	if (n < 2)
+		return usage_error("missing %s", n ? "SIZE" : "BDF and SIZE");
+	ret = parse_bdf(pos[0], a->bdf);
+	return ret ? ret : parse_size(pos[1], &a->size);
 }
 
 static void pa_print(const struct nio_device *dev, const struct nio_dma *dma)
@@ -404,40 +573,20 @@ static void pa_print(const struct nio_device *dev, const struct nio_dma *dma)
 
 static int cmd_pa(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "huge", no_argument, NULL, 'H' },
-		{ "small", no_argument, NULL, 's' },
-		{ "path", required_argument, NULL, 'p' },
-		{ 0 }
-	};
-	struct nio_open_opts opts = { 0 };
-	unsigned int flags = 0;
+	struct pa_args a = { 0 };
 	struct nio_device *dev;
 	struct nio_dma *dma;
 	struct nio_ctx *ctx;
-	size_t size;
-	int c, ret = 0;
+	int ret;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "Hsp:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'H': flags |= NIO_DMA_HUGE; break;
-		case 's': flags |= NIO_DMA_SMALL; break;
-		case 'p':
-			if (atoi(optarg) < 1 || atoi(optarg) > 3)
-				return -1;
-			opts.paths = NIO_PATH_BIT(atoi(optarg));
-			break;
-		default: return -1;
-		}
-	}
-	if (argc - optind != 2 || parse_size(argv[optind + 1], &size))
-		return -1;
+	ret = pa_parse(argc, argv, &a);
+	if (ret)
+		return ret;
 	if (nio_ctx_new(&ctx))
 		return error("pa");
-	if (nio_device_open(ctx, argv[optind], &opts, &dev)) {
+	if (nio_device_open(ctx, a.bdf, &a.opts, &dev)) {
 		ret = error("opening the device");
-	} else if (nio_dma_alloc(ctx, size, flags, &dma)) {
+	} else if (nio_dma_alloc(ctx, a.size, a.flags, &dma)) {
 		ret = error("allocating DMA memory");
 	} else {
 		pa_print(dev, dma);
@@ -457,9 +606,10 @@ static int cmd_kconfig_check(int argc, char **argv)
 	char source[256];
 	struct nio_kconfig k;
 	bool usable;
+	int ret = check_arg_count(argc, argv, 0, 1, "");
 
-	if (argc > 2)
-		return -1;
+	if (ret)
+		return ret;
 	if (argc == 2) {
 		snprintf(source, sizeof(source), "%s", argv[1]);
 		if (nio_kconfig_read(argv[1], &k))
@@ -490,7 +640,7 @@ static int cmd_kconfig_check(int argc, char **argv)
 		printf("%s: %s\n", source, k.why);
 		printf("no-IOMMU mode: %s\n", usable ? "available" : "NOT available");
 	}
-	return usable ? 0 : 1;
+	return usable ? 0 : EXIT_NO;
 }
 
 /* ---- dispatch ---- */
@@ -521,11 +671,13 @@ static const struct command command_table[] = {
 	{ "pa", "[--huge|--small] [--path N] BDF SIZE",
 	  "allocate DMA memory, print its device addresses",
 	  "Open BDF through the best DMA path (or path N: 1 no-IOMMU cdev,\n"
-	  "2 IOMMU cdev, 3 legacy group), allocate SIZE bytes (K, M, G suffixes)\n"
-	  "of DMA memory and print its physically contiguous runs: offset,\n"
-	  "device address, length. --huge requires 2 MiB pages, --small uses\n"
-	  "4 KiB pages; by default buffers of 2 MiB or more use huge pages when\n"
-	  "available. The memory is released when the command exits.",
+	  "2 IOMMU cdev, 3 legacy group), allocate SIZE bytes of DMA memory and\n"
+	  "print its physically contiguous runs: offset, device address, length.\n"
+	  "SIZE is a decimal number without leading zeros, optionally followed by\n"
+	  "K, M or G (KiB, MiB, GiB: 1024, 1024^2, 1024^3 bytes), e.g. 4096, 64K,\n"
+	  "2M. --huge requires 2 MiB pages, --small uses 4 KiB pages; by default\n"
+	  "buffers of 2 MiB or more use huge pages when available. The memory is\n"
+	  "released when the command exits.",
 	  cmd_pa },
 	{ "kconfig-check", "[CONFIG_FILE]", "which matrix case a .config is",
 	  "Read a kernel .config (plain or gzip, e.g. /proc/config.gz), say which\n"
@@ -543,16 +695,21 @@ static const struct command *commands(void)
 	return command_table;
 }
 
-int main(int argc, char **argv)
+/*
+ * The options before the command. Returns the index of the command, or
+ * minus the exit status when there is no command to run (--help, errors).
+ */
+static int global_options(int argc, char **argv)
 {
-	const struct command *c;
-	int i, ret;
+	int i;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
-		} else if (!strcmp(argv[i], "--root") && i + 1 < argc) {
-			nio_set_root(argv[++i]);
+		} else if (!strcmp(argv[i], "--root")) {
+			if (++i == argc)
+				return -usage_error("--root needs a directory");
+			nio_set_root(argv[i]);
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			print_usage(stdout);
 			return 0;
@@ -560,32 +717,47 @@ int main(int argc, char **argv)
 			printf("noiommu %s\n", NIO_VERSION);
 			return 0;
 		} else {
-			fprintf(stderr, "noiommu: unknown option %s\n", argv[i]);
-			print_usage(stderr);
-			return EXIT_USAGE;
+			return -usage_error("unknown option '%s'", argv[i]);
 		}
 	}
 	if (i == argc) {
 		print_usage(stderr);
-		return EXIT_USAGE;
+		return -EXIT_USAGE;
 	}
-	/* Let "noiommu status --json" work as well as "noiommu --json status" */
-	for (int j = i + 1; j < argc; j++)
-		if (!strcmp(argv[j], "--json")) {
-			json = true;
-			memmove(&argv[j], &argv[j + 1], (size_t)(argc - j) * sizeof(*argv));
-			argc--;
-			j--;
-		}
+	return i;
+}
+
+/* Let "noiommu status --json" work as well as "noiommu --json status" */
+static int take_json_option(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json"))
+			continue;
+		json = true;
+		memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
+		argc--;
+		i--;
+	}
+	return argc;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+	int i = global_options(argc, argv);
+
+	if (i <= 0)
+		return -i;
+	argc = i + take_json_option(argc - i, argv + i);
 	for (c = commands(); c->name; c++) {
 		if (strcmp(c->name, argv[i]))
 			continue;
+		current = c;
 		if (wants_help(argc - i, argv + i))
-			return command_usage(c, stdout, 0);
-		ret = c->run(argc - i, argv + i);
-		return ret < 0 ? command_usage(c, stderr, EXIT_USAGE) : ret;
+			return command_help(c);
+		return c->run(argc - i, argv + i);
 	}
-	fprintf(stderr, "noiommu: unknown command '%s'\n", argv[i]);
-	print_usage(stderr);
-	return EXIT_USAGE;
+	return usage_error("unknown command '%s'", argv[i]);
 }

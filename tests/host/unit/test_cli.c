@@ -132,4 +132,128 @@ TEST_F(cli, unbind_refuses_a_device_not_on_vfio_pci)
 	ASSERT_NE(NULL, strstr(self->out, "bound to virtio-pci, not vfio-pci"));
 }
 
+/*
+ * SIZE is decimal bytes with an optional K, M or G (KiB, MiB, GiB); any
+ * other form is a usage error (2) that names the argument and what is
+ * wrong with it, before the device is looked at.
+ */
+TEST_F(cli, pa_size_is_parsed_strictly)
+{
+	static const struct {
+		const char *arg, *shown, *why;
+	} bad[] = {
+		{ "17179869185G", "17179869185G", "too large" },
+		{ "18446744073709551616", "18446744073709551616", "too large" },
+		{ "010", "010", "leading zero" },
+		{ "0x1000", "0x1000", "not a decimal number" },
+		{ "-1", "-1", "not a decimal number" },
+		{ "+1", "+1", "not a decimal number" },
+		{ "' 1'", " 1", "not a decimal number" },
+		{ "1.5M", "1.5M", "not a decimal number" },
+		{ "4X", "4X", "not a decimal number" },
+		{ "K", "K", "not a decimal number" },
+		{ "4KB", "4KB", "not a decimal number" },
+		{ "''", "", "empty" },
+		{ "0", "0", "zero" },
+		{ "0K", "0K", "zero" },
+	};
+	static const char *const good[] = {
+		"1", "4096", "64K", "64k", "64KiB", "2M", "1G",
+		"17179869183G",
+	};
+	char args[128], want[128];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(args, sizeof(args), "pa 02:00.0 %s", bad[i].arg);
+		ASSERT_EQ(2, cli(self->out, self->root, args))
+			TH_LOG("%s: %s", args, self->out);
+		snprintf(want, sizeof(want), "noiommu: pa: SIZE '%s' ",
+			 bad[i].shown);
+		ASSERT_NE(NULL, strstr(self->out, want)) TH_LOG("%s", self->out);
+		ASSERT_NE(NULL, strstr(self->out, bad[i].why)) TH_LOG("%s", self->out);
+		ASSERT_NE(NULL, strstr(self->out, "usage: noiommu [--json] pa"));
+	}
+	/* A good SIZE gets as far as the device, which has no driver */
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(args, sizeof(args), "pa 02:00.0 %s", good[i]);
+		ASSERT_EQ(3, cli(self->out, self->root, args))
+			TH_LOG("%s: %s", args, self->out);
+		ASSERT_NE(NULL, strstr(self->out, "has no driver"));
+	}
+}
+
+/* 2: the command line is wrong, nothing was done; 3: the system said no. */
+TEST_F(cli, one_exit_status_per_class_of_error)
+{
+	static const struct {
+		const char *args, *says;
+	} usage[] = {
+		{ "pa 02:00.0 -1", "SIZE '-1'" },
+		{ "pa 02:00 4K", "'02:00' is not a PCI address" },
+		{ "pa 1:2:3:4.0 4K", "'1:2:3:4.0' is not a PCI address" },
+		{ "bind zz", "'zz' is not a PCI address" },
+		{ "unbind 01:20.0", "out of range" },
+		{ "pa --path 4 02:00.0 4K", "--path takes 1, 2 or 3, not '4'" },
+		{ "pa --path=x 02:00.0 4K", "--path takes 1, 2 or 3, not 'x'" },
+		{ "pa 02:00.0 4K --path", "--path needs a value" },
+		{ "pa --huge --small 02:00.0 4K", "--huge and --small" },
+		{ "pa --bogus 02:00.0 4K", "unknown option '--bogus'" },
+		{ "pa 02:00.0", "missing SIZE" },
+		{ "pa", "missing BDF" },
+		{ "pa 02:00.0 4K extra", "unexpected argument 'extra'" },
+		{ "bind", "missing BDF" },
+		{ "status extra", "unexpected argument 'extra'" },
+		{ "kconfig-check a b", "unexpected argument 'b'" },
+		{ "frobnicate", "unknown command 'frobnicate'" },
+		{ "--bogus status", "unknown option '--bogus'" },
+	};
+	static const struct {
+		const char *args, *says;
+	} failed[] = {
+		{ "pa 04:00.0 4K", "no PCI device 0000:04:00.0" },
+		{ "bind 04:00.0", "no PCI device 0000:04:00.0" },
+		{ "unbind 00:01.0", "bound to virtio-pci, not vfio-pci" },
+		{ "kconfig-check /nonexistent", "cannot read /nonexistent" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(usage) / sizeof(usage[0]); i++) {
+		ASSERT_EQ(2, cli(self->out, self->root, usage[i].args))
+			TH_LOG("%s: %s", usage[i].args, self->out);
+		ASSERT_NE(NULL, strstr(self->out, usage[i].says))
+			TH_LOG("%s: %s", usage[i].args, self->out);
+		ASSERT_NE(NULL, strstr(self->out, "usage: noiommu"));
+	}
+	for (i = 0; i < sizeof(failed) / sizeof(failed[0]); i++) {
+		ASSERT_EQ(3, cli(self->out, self->root, failed[i].args))
+			TH_LOG("%s: %s", failed[i].args, self->out);
+		ASSERT_NE(NULL, strstr(self->out, failed[i].says))
+			TH_LOG("%s: %s", failed[i].args, self->out);
+		ASSERT_EQ(NULL, strstr(self->out, "usage:"));
+	}
+}
+
+/* --root needs its DIR; the help lists the exit status of each class. */
+TEST_F(cli, global_options_and_help)
+{
+	char cmd[512];
+	FILE *p;
+	size_t n;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s --root 2>&1", getenv("NOIOMMU_CLI"));
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	n = fread(self->out, 1, OUT_MAX - 1, p);
+	self->out[n] = '\0';
+	status = pclose(p);
+	ASSERT_EQ(2, WEXITSTATUS(status));
+	ASSERT_NE(NULL, strstr(self->out, "noiommu: --root needs a directory"))
+		TH_LOG("%s", self->out);
+	ASSERT_EQ(0, cli(self->out, self->root, "--help"));
+	ASSERT_NE(NULL, strstr(self->out, "2  usage error"));
+	ASSERT_NE(NULL, strstr(self->out, "3  the operation failed"));
+}
+
 TEST_HARNESS_MAIN
