@@ -48,3 +48,34 @@ void json_kv_bool(bool first, const char *key, bool v)
 	json_key(first, key);
 	printf("%s", v ? "true" : "false");
 }
+
+void json_kv_null(bool first, const char *key)
+{
+	json_key(first, key);
+	printf("null");
+}
+
+void json_kv_str_or_null(bool first, const char *key, const char *val)
+{
+	if (val && val[0])
+		json_kv_str(first, key, val);
+	else
+		json_kv_null(first, key);
+}
+
+void json_kv_int_or_null(bool first, const char *key, long long v, bool known)
+{
+	if (known)
+		json_kv_int(first, key, v);
+	else
+		json_kv_null(first, key);
+}
+
+void json_error(const char *name, int err, const char *message)
+{
+	printf("{");
+	json_kv_str(true, "error", name);
+	json_kv_int(false, "errno", err);
+	json_kv_str(false, "message", message);
+	printf("}\n");
+}

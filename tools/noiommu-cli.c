@@ -56,6 +56,8 @@ static int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (json)
+		json_error("usage", 0, msg);
 	if (current)
 		fprintf(stderr, "noiommu: %s: %s\n", current->name, msg);
 	else
@@ -64,15 +66,41 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/* The system or the kernel refused or failed: nio_errmsg() says why. */
-static int error(const char *what)
+/* The symbolic name of the errnos libnoiommu returns, for --json */
+static const char *errno_name(int err)
 {
-	if (json) {
-		printf("{");
-		json_kv_str(true, "error", what);
-		json_kv_str(false, "message", nio_errmsg());
-		printf("}\n");
-	}
+	static const struct {
+		int err;
+		const char *name;
+	} names[] = {
+		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EINTR, "EINTR" },
+		{ EIO, "EIO" }, { ENXIO, "ENXIO" }, { E2BIG, "E2BIG" },
+		{ EBADF, "EBADF" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
+		{ EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
+		{ EEXIST, "EEXIST" }, { EXDEV, "EXDEV" }, { ENODEV, "ENODEV" },
+		{ ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" },
+		{ EINVAL, "EINVAL" }, { ENFILE, "ENFILE" }, { EMFILE, "EMFILE" },
+		{ ENOTTY, "ENOTTY" }, { ENOSPC, "ENOSPC" }, { EROFS, "EROFS" },
+		{ ERANGE, "ERANGE" }, { ENAMETOOLONG, "ENAMETOOLONG" },
+		{ ENOSYS, "ENOSYS" }, { ELOOP, "ELOOP" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" }, { ETIMEDOUT, "ETIMEDOUT" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].err == err)
+			return names[i].name;
+	return "failed";
+}
+
+/*
+ * The system or the kernel refused or failed: ret is the library's
+ * -errno and nio_errmsg() says why. Returns EXIT_FAILED.
+ */
+static int error(int ret, const char *what)
+{
+	if (json)
+		json_error(errno_name(-ret), -ret, nio_errmsg());
 	fprintf(stderr, "noiommu: %s: %s\n", what, nio_errmsg());
 	return EXIT_FAILED;
 }
@@ -102,7 +130,8 @@ static void print_usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"Options:\n"
-		"  --json        machine-readable output (every command)\n"
+		"  --json        one JSON value on stdout, errors included; absent values\n"
+		"                are null, errors {\"error\", \"errno\", \"message\"}\n"
 		"  --root DIR    read /sys, /dev and /proc under DIR (tests)\n"
 		"  --help        this text; 'noiommu COMMAND --help' for a command\n"
 		"  --version     print the version\n"
@@ -208,7 +237,8 @@ static void status_json(const struct nio_status *st)
 
 	printf("{");
 	json_kv_str(true, "kernel", st->kernel_release);
-	json_kv_int(false, "noiommu_param", st->noiommu_param);
+	json_kv_int_or_null(false, "noiommu_param", st->noiommu_param,
+			    st->noiommu_param >= 0);
 	printf(", \"config\": ");
 	if (st->config_known) {
 		printf("{");
@@ -220,7 +250,8 @@ static void status_json(const struct nio_status *st)
 		json_kv_str(false, "VFIO_DEVICE_CDEV", opt_char(k->vfio_device_cdev));
 		json_kv_str(false, "IOMMUFD", opt_char(k->iommufd));
 		json_kv_str(false, "IOMMUFD_NOIOMMU", opt_char(k->iommufd_noiommu));
-		json_kv_int(false, "matrix_case", k->matrix_case);
+		json_kv_int_or_null(false, "matrix_case", k->matrix_case,
+				    k->matrix_case > 0);
 		printf("}");
 	} else {
 		printf("null");
@@ -230,11 +261,12 @@ static void status_json(const struct nio_status *st)
 	json_kv_num(false, "noiommu_cdev_nodes", st->noiommu_cdev_nodes);
 	json_kv_num(false, "cdev_nodes", st->cdev_nodes);
 	json_kv_bool(false, "dev_iommu", st->dev_iommu);
-	json_kv_int(false, "get_pa", st->get_pa);
+	json_kv_int_or_null(false, "get_pa", st->get_pa, st->get_pa >= 0);
 	json_kv_num(false, "taint", st->taint);
 	json_kv_bool(false, "taint_user", st->taint_user);
 	json_kv_str(false, "best_path", nio_path_name(st->best_path));
-	json_kv_int(false, "best_path_number", st->best_path);
+	json_kv_int_or_null(false, "best_path_number", st->best_path,
+			    st->best_path != NIO_PATH_NONE);
 	json_kv_str(false, "why", st->why);
 	printf("}\n");
 }
@@ -246,8 +278,9 @@ static int cmd_status(int argc, char **argv)
 
 	if (ret)
 		return ret;
-	if (nio_status_read(&st))
-		return error("reading the kernel's state");
+	ret = nio_status_read(&st);
+	if (ret)
+		return error(ret, "reading the kernel's state");
 	if (json)
 		status_json(&st);
 	else
@@ -272,12 +305,13 @@ static void list_json(const struct nio_pci_info *v, size_t n)
 		json_kv_str(true, "bdf", v[i].bdf);
 		printf(", \"id\": \"%04x:%04x\", \"class\": \"%06x\"",
 		       v[i].vendor, v[i].device, v[i].class_code);
-		json_kv_str(false, "driver", v[i].driver);
+		json_kv_str_or_null(false, "driver", v[i].driver);
 		json_kv_str(false, "iommu", iommu_kind(&v[i]));
-		json_kv_int(false, "iommu_group", v[i].iommu_group);
-		json_kv_str(false, "group_node", v[i].group_node);
-		json_kv_str(false, "cdev", v[i].cdev_name);
-		json_kv_str(false, "cdev_node", v[i].cdev_node);
+		json_kv_int_or_null(false, "iommu_group", v[i].iommu_group,
+				    v[i].iommu_group >= 0);
+		json_kv_str_or_null(false, "group_node", v[i].group_node);
+		json_kv_str_or_null(false, "cdev", v[i].cdev_name);
+		json_kv_str_or_null(false, "cdev_node", v[i].cdev_node);
 		printf("}");
 	}
 	printf("]\n");
@@ -306,8 +340,9 @@ static int cmd_list(int argc, char **argv)
 
 	if (ret)
 		return ret;
-	if (nio_pci_list(&v, &n))
-		return error("listing PCI devices");
+	ret = nio_pci_list(&v, &n);
+	if (ret)
+		return error(ret, "listing PCI devices");
 	if (json)
 		list_json(v, n);
 	else
@@ -354,8 +389,9 @@ static int cmd_bind(int argc, char **argv)
 		ret = parse_bdf(argv[1], bdf);
 	if (ret)
 		return ret;
-	if (nio_pci_bind_vfio(bdf, prev, sizeof(prev)))
-		return error("bind");
+	ret = nio_pci_bind_vfio(bdf, prev, sizeof(prev));
+	if (ret)
+		return error(ret, "bind");
 	/* Remember the first driver only: a second bind must not make
 	 * unbind "restore" vfio-pci. */
 	state_file(bdf, path, sizeof(path));
@@ -371,7 +407,7 @@ static int cmd_bind(int argc, char **argv)
 		printf("{");
 		json_kv_str(true, "bdf", bdf);
 		json_kv_str(false, "driver", "vfio-pci");
-		json_kv_str(false, "previous_driver", prev);
+		json_kv_str_or_null(false, "previous_driver", prev);
 		printf("}\n");
 	} else if (!strcmp(prev, "vfio-pci")) {
 		printf("%s: already bound to vfio-pci\n", bdf);
@@ -402,16 +438,18 @@ static int cmd_unbind(int argc, char **argv)
 		prev[strcspn(prev, "\n")] = '\0';
 		fclose(f);
 	}
-	if (nio_pci_unbind_vfio(bdf, prev))
-		return error("unbind");
+	ret = nio_pci_unbind_vfio(bdf, prev);
+	if (ret)
+		return error(ret, "unbind");
 	unlink(path);
-	if (nio_pci_info(bdf, &info))
-		return error("unbind");
+	ret = nio_pci_info(bdf, &info);
+	if (ret)
+		return error(ret, "unbind");
 	if (json) {
 		printf("{");
 		json_kv_str(true, "bdf", bdf);
-		json_kv_str(false, "driver", info.driver);
-		json_kv_str(false, "restored", prev);
+		json_kv_str_or_null(false, "driver", info.driver);
+		json_kv_str_or_null(false, "restored", prev);
 		printf("}\n");
 	} else {
 		printf("%s: unbound from vfio-pci, now %s%s\n", bdf,
@@ -545,8 +583,12 @@ static void pa_print(const struct nio_device *dev, const struct nio_dma *dma)
 		json_kv_str(false, "why", nio_device_why(dev));
 		json_kv_num(false, "size", dma->size);
 		json_kv_num(false, "page_size", dma->page_size);
-		/* Not a device address: segments[].addr are */
-		json_kv_num(false, "lookup_key", dma->lookup_key);
+		/* Not a device address: segments[].addr are. The legacy
+		 * path has no IOAS, so no key. */
+		if (nio_device_path(dev) == NIO_PATH_LEGACY_GROUP)
+			json_kv_null(false, "lookup_key");
+		else
+			json_kv_num(false, "lookup_key", dma->lookup_key);
 		printf(", \"segments\": [");
 		for (i = 0; i < dma->nsegs; i++)
 			printf("%s{\"offset\": %zu, \"addr\": %llu, \"len\": %llu}",
@@ -582,15 +624,21 @@ static int cmd_pa(int argc, char **argv)
 	ret = pa_parse(argc, argv, &a);
 	if (ret)
 		return ret;
-	if (nio_ctx_new(&ctx))
-		return error("pa");
-	if (nio_device_open(ctx, a.bdf, &a.opts, &dev)) {
-		ret = error("opening the device");
-	} else if (nio_dma_alloc(ctx, a.size, a.flags, &dma)) {
-		ret = error("allocating DMA memory");
-	} else {
-		pa_print(dev, dma);
+	ret = nio_ctx_new(&ctx);
+	if (ret)
+		return error(ret, "pa");
+	ret = nio_device_open(ctx, a.bdf, &a.opts, &dev);
+	if (ret) {
+		ret = error(ret, "opening the device");
+		goto out;
 	}
+	ret = nio_dma_alloc(ctx, a.size, a.flags, &dma);
+	if (ret) {
+		ret = error(ret, "allocating DMA memory");
+		goto out;
+	}
+	pa_print(dev, dma);
+out:
 	nio_ctx_free(ctx);
 	return ret;
 }
@@ -612,16 +660,18 @@ static int cmd_kconfig_check(int argc, char **argv)
 		return ret;
 	if (argc == 2) {
 		snprintf(source, sizeof(source), "%s", argv[1]);
-		if (nio_kconfig_read(argv[1], &k))
-			return error("kconfig-check");
-	} else if (nio_kconfig_running(&k, source, sizeof(source))) {
-		return error("kconfig-check");
+		ret = nio_kconfig_read(argv[1], &k);
+	} else {
+		ret = nio_kconfig_running(&k, source, sizeof(source));
 	}
+	if (ret)
+		return error(ret, "kconfig-check");
 	usable = k.noiommu_possible && k.noiommu_enabled;
 	if (json) {
 		printf("{");
 		json_kv_str(true, "file", source);
-		json_kv_int(false, "matrix_case", k.matrix_case);
+		json_kv_int_or_null(false, "matrix_case", k.matrix_case,
+				    k.matrix_case > 0);
 		json_kv_str(false, "VFIO", opt_char(k.vfio));
 		json_kv_str(false, "VFIO_GROUP", opt_char(k.vfio_group));
 		json_kv_str(false, "VFIO_CONTAINER", opt_char(k.vfio_container));
@@ -695,6 +745,17 @@ static const struct command *commands(void)
 	return command_table;
 }
 
+static void print_version(void)
+{
+	if (json) {
+		printf("{");
+		json_kv_str(true, "version", NIO_VERSION);
+		printf("}\n");
+	} else {
+		printf("noiommu %s\n", NIO_VERSION);
+	}
+}
+
 /*
  * The options before the command. Returns the index of the command, or
  * minus the exit status when there is no command to run (--help, errors).
@@ -714,20 +775,21 @@ static int global_options(int argc, char **argv)
 			print_usage(stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("noiommu %s\n", NIO_VERSION);
+			print_version();
 			return 0;
 		} else {
 			return -usage_error("unknown option '%s'", argv[i]);
 		}
 	}
-	if (i == argc) {
-		print_usage(stderr);
-		return -EXIT_USAGE;
-	}
+	if (i == argc)
+		return -usage_error("missing COMMAND");
 	return i;
 }
 
-/* Let "noiommu status --json" work as well as "noiommu --json status" */
+/*
+ * --json anywhere: "noiommu status --json" works as well as "noiommu
+ * --json status", and an error in the options before it is JSON too.
+ */
 static int take_json_option(int argc, char **argv)
 {
 	int i;
@@ -746,11 +808,12 @@ static int take_json_option(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const struct command *c;
-	int i = global_options(argc, argv);
+	int i;
 
+	argc = take_json_option(argc, argv);
+	i = global_options(argc, argv);
 	if (i <= 0)
 		return -i;
-	argc = i + take_json_option(argc - i, argv + i);
 	for (c = commands(); c->name; c++) {
 		if (strcmp(c->name, argv[i]))
 			continue;
