@@ -12,6 +12,22 @@ LAB_CONFIGS=$LAB_ROOT/kernel/configs
 lab_say() { printf 'lab: %s\n' "$*" >&2; }
 lab_die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
 
+# lab_usage: the calling script's usage, which is its header comment (from
+# line 2 to the first line that is not a comment).
+lab_usage() { awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"; }
+
+# lab_usage_error MESSAGE: a command line the script cannot use. The usage,
+# then what is wrong, on stderr; exit status 2.
+lab_usage_error() {
+	lab_usage >&2
+	printf 'lab: error: %s\n' "$*" >&2
+	exit 2
+}
+
+# lab_need_value "$@": in an option loop, at an option that takes a value:
+# a usage error naming the option unless a value follows it.
+lab_need_value() { [ $# -ge 2 ] || lab_usage_error "$1 needs a value"; }
+
 # Progress line for long steps, so a newcomer sees what is happening.
 lab_step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
