@@ -16,9 +16,10 @@
 # A stub guest that reports its status and powers off checks that the
 # normal path still gives the command's status and a complete log.
 #
-# Every option of the lab scripts that takes a value, given without it,
-# must print the usage and "OPTION needs a value" and exit 2, instead of
-# bash's "unbound variable".
+# Every option that takes a value, of the lab scripts and of tests/run,
+# benchmarks/run and packaging/make-debs (which use lab/lib.sh), given
+# without it must print the usage and "OPTION needs a value" and exit 2,
+# instead of bash's "unbound variable".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -263,7 +264,9 @@ run_options=(--case --debian --version --noiommu --add --qemu-arg --mem
 	--hugepages --edu --smp --timeout --log)
 others=("lab/kernel --case" "lab/check-series --cases"
 	"lab/debian-root --flavour" "lab/debian-root --version"
-	"lab/debian-root --debs" "lab/check-fresh --drop-package")
+	"lab/debian-root --debs" "lab/check-fresh --drop-package"
+	"tests/run --cases" "benchmarks/run --out" "packaging/make-debs --version"
+	"packaging/make-debs --kernel" "packaging/make-debs --out")
 
 plan $((5 + ${#run_options[@]} + ${#others[@]} + 1))
 check "lab/run, Ctrl-C: exits 130, QEMU and its console reader gone, no run directory" \
