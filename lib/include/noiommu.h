@@ -125,7 +125,8 @@ int nio_pci_bind_vfio(const char *bdf, char *prev, size_t prev_len);
 /*
  * Unbind bdf from vfio-pci, clear driver_override and hand the device to
  * restore (a driver name) or, when restore is NULL or "", to whatever
- * driver the kernel picks.
+ * driver the kernel picks. A device not bound to vfio-pci (another driver
+ * or none) is left untouched: -EINVAL.
  */
 int nio_pci_unbind_vfio(const char *bdf, const char *restore);
 

@@ -455,6 +455,27 @@ int nio_pci_bind_vfio(const char *bdf, char *prev, size_t prev_len)
 	return nioi_fail(EIO, "vfio-pci did not bind %s (see dmesg)", info.bdf);
 }
 
+/*
+ * Unbinding is only for devices on vfio-pci: for any other, clearing
+ * driver_override and re-probing would change a device nobody handed to
+ * VFIO, and "unbound from vfio-pci" would be untrue.
+ */
+static int check_on_vfio_pci(const struct nio_pci_info *info)
+{
+	if (!strcmp(info->driver, "vfio-pci"))
+		return 0;
+	if (info->driver[0])
+		return nioi_fail(EINVAL, "%s is bound to %s, not vfio-pci",
+				 info->bdf, info->driver);
+	if (!strcmp(info->driver_override, "vfio-pci"))
+		return nioi_fail(EINVAL,
+				 "%s is not bound to vfio-pci (it has no driver; its driver_override still names vfio-pci: echo > /sys/bus/pci/devices/%s/driver_override clears it)",
+				 info->bdf, info->bdf);
+	return nioi_fail(EINVAL,
+			 "%s is not bound to vfio-pci (it has no driver): nothing to unbind",
+			 info->bdf);
+}
+
 int nio_pci_unbind_vfio(const char *bdf, const char *restore)
 {
 	struct nio_pci_info info;
@@ -463,9 +484,9 @@ int nio_pci_unbind_vfio(const char *bdf, const char *restore)
 
 	if (ret)
 		return ret;
-	if (strcmp(info.driver, "vfio-pci") && info.driver[0])
-		return nioi_fail(EINVAL, "%s is bound to %s, not vfio-pci",
-				 info.bdf, info.driver);
+	ret = check_on_vfio_pci(&info);
+	if (ret)
+		return ret;
 	ret = unbind_driver(&info);
 	if (ret)
 		return ret;

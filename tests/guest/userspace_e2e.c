@@ -97,6 +97,10 @@ TEST_F(cli, help_on_every_command)
 	}
 	ASSERT_EQ(2, run(self->out, "noiommu frobnicate"));
 	ASSERT_EQ(2, run(self->out, "noiommu pa"));
+	/* A usage error is a JSON error object with --json */
+	ASSERT_EQ(2, run(self->out, "noiommu --json pa 00:00.0 010"));
+	ASSERT_NE(NULL, strstr(self->out, "{\"error\": \"usage\", \"errno\": 0, \"message\": \"SIZE '010'"))
+		TH_LOG("%s", self->out);
 	ASSERT_EQ(0, run(self->out, "edu-dma --help"));
 	ASSERT_EQ(0, run(self->out, "nvme-example --help"));
 }
@@ -157,6 +161,9 @@ TEST_F(cli, pa_prints_runs_covering_the_buffer)
 	ASSERT_NE(NULL, strstr(self->out, "runs     1\n"));
 	ASSERT_EQ(3, run(self->out, "noiommu pa 7f:00.0 4K"));
 	ASSERT_NE(NULL, strstr(self->out, "no PCI device 0000:7f:00.0"));
+	ASSERT_EQ(3, run(self->out, "noiommu --json pa 7f:00.0 4K"));
+	ASSERT_NE(NULL, strstr(self->out, "{\"error\": \"ENOENT\", \"errno\": 2, \"message\": "))
+		TH_LOG("%s", self->out);
 }
 
 /* nvme -> vfio-pci -> nvme -> vfio-pci: unbind restores the driver. */

@@ -42,6 +42,23 @@ void fake_root_write(const char *root, const char *rel, const char *text)
 	fclose(f);
 }
 
+const char *fake_root_read(const char *root, const char *rel, char *buf,
+			   size_t len)
+{
+	char path[PATH_MAX];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static void link_to(const char *root, const char *rel, const char *target)
 {
 	char path[PATH_MAX];
@@ -96,14 +113,14 @@ const char *fake_root_create(bool noiommu_param, bool with_cdev)
 
 	pci_device(root, "0000:00:01.0", "0x1af4\n", "0x1041\n", "0x020000\n");
 	link_to(root, "sys/bus/pci/devices/0000:00:01.0/driver",
-		"../../../bus/pci/drivers/virtio-pci");
+		"../../drivers/virtio-pci");
 
 	pci_device(root, "0000:01:00.0", "0x1234\n", "0x11e8\n", "0x00ff00\n");
 	link_to(root, "sys/bus/pci/devices/0000:01:00.0/driver",
-		"../../../bus/pci/drivers/vfio-pci");
+		"../../drivers/vfio-pci");
 	fake_root_write(root, "sys/kernel/iommu_groups/0/name", "vfio-noiommu\n");
 	link_to(root, "sys/bus/pci/devices/0000:01:00.0/iommu_group",
-		"../../../kernel/iommu_groups/0");
+		"../../../../kernel/iommu_groups/0");
 	mkdirs(root, "sys/bus/pci/devices/0000:01:00.0/vfio-dev/noiommu-vfio0");
 	fake_root_write(root, "dev/vfio/noiommu-0", "");
 
@@ -111,10 +128,10 @@ const char *fake_root_create(bool noiommu_param, bool with_cdev)
 
 	pci_device(root, "0000:03:00.0", "0x8086\n", "0x1533\n", "0x020000\n");
 	link_to(root, "sys/bus/pci/devices/0000:03:00.0/driver",
-		"../../../bus/pci/drivers/vfio-pci");
+		"../../drivers/vfio-pci");
 	mkdirs(root, "sys/kernel/iommu_groups/7");
 	link_to(root, "sys/bus/pci/devices/0000:03:00.0/iommu_group",
-		"../../../kernel/iommu_groups/7");
+		"../../../../kernel/iommu_groups/7");
 	mkdirs(root, "sys/bus/pci/devices/0000:03:00.0/vfio-dev/vfio1");
 	fake_root_write(root, "dev/vfio/7", "");
 

@@ -13,10 +13,14 @@
 #define FAKE_ROOT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Create the tree; returns its path (static buffer). */
 const char *fake_root_create(bool noiommu_param, bool with_cdev);
 void fake_root_write(const char *root, const char *rel, const char *text);
+/* The whole file (at most len - 1 bytes) into buf; "" when unreadable. */
+const char *fake_root_read(const char *root, const char *rel, char *buf,
+			   size_t len);
 void fake_root_remove(const char *root);
 
 #endif

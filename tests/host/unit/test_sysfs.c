@@ -329,4 +329,41 @@ TEST_F(fake, modprobe_advice_when_vfio_is_not_loaded)
 	ASSERT_EQ(NULL, strstr(st.why, "echo 1"));
 }
 
+/*
+ * A device without a driver has nothing to give back: unbind refuses and
+ * leaves driver_override and the driver core (drivers_probe) alone.
+ */
+TEST_F(fake, unbind_refuses_a_device_without_driver)
+{
+	char buf[64];
+
+	fake_root_write(self->root, "sys/bus/pci/drivers_probe", "");
+	ASSERT_EQ(-EINVAL, nio_pci_unbind_vfio("02:00.0", NULL));
+	ASSERT_NE(NULL, strstr(nio_errmsg(),
+			       "0000:02:00.0 is not bound to vfio-pci (it has no driver)"))
+		TH_LOG("%s", nio_errmsg());
+	ASSERT_STREQ("(null)\n", fake_root_read(self->root,
+			"sys/bus/pci/devices/0000:02:00.0/driver_override", buf,
+			sizeof(buf)));
+	ASSERT_STREQ("", fake_root_read(self->root, "sys/bus/pci/drivers_probe",
+					buf, sizeof(buf)));
+}
+
+/* On vfio-pci: unbound from it, override cleared, the kernel re-probes. */
+TEST_F(fake, unbind_from_vfio_pci)
+{
+	const char *override = "sys/bus/pci/devices/0000:01:00.0/driver_override";
+	char buf[64];
+
+	fake_root_write(self->root, "sys/bus/pci/drivers/vfio-pci/unbind", "");
+	fake_root_write(self->root, "sys/bus/pci/drivers_probe", "");
+	fake_root_write(self->root, override, "");
+	ASSERT_EQ(0, nio_pci_unbind_vfio("01:00.0", NULL)) TH_LOG("%s", nio_errmsg());
+	ASSERT_STREQ("0000:01:00.0", fake_root_read(self->root,
+			"sys/bus/pci/drivers/vfio-pci/unbind", buf, sizeof(buf)));
+	ASSERT_STREQ("\n", fake_root_read(self->root, override, buf, sizeof(buf)));
+	ASSERT_STREQ("0000:01:00.0", fake_root_read(self->root,
+			"sys/bus/pci/drivers_probe", buf, sizeof(buf)));
+}
+
 TEST_HARNESS_MAIN
