@@ -21,11 +21,14 @@
  * One exit status per class of outcome (noiommu.1, EXIT STATUS):
  *   0 success; 1 the answer is no (kconfig-check: no-IOMMU mode not
  *   available); 2 the command line is wrong, nothing was done; 3 the
- *   operation failed: the system or the kernel refused or could not do it.
+ *   operation failed: the system or the kernel refused or could not do it;
+ *   4 the answer is "only the legacy way" (kconfig-check: no-IOMMU mode
+ *   through the group and pagemap, no path 1).
  */
 #define EXIT_NO 1
 #define EXIT_USAGE 2
 #define EXIT_FAILED 3
+#define EXIT_LEGACY_ONLY 4
 
 static bool json;
 
@@ -144,6 +147,8 @@ static void print_usage(FILE *f)
 		"  3  the operation failed: the system or the kernel refused or could\n"
 		"     not do it (no such device, not bound to vfio-pci, no permission,\n"
 		"     unreadable file, ...)\n"
+		"  4  kconfig-check: no-IOMMU mode through the legacy group only (no\n"
+		"     path 1: no-IOMMU cdev, IOMMUFD and GET_PA)\n"
 		"Messages go to stderr and name the argument or the cause. See noiommu(1).\n");
 }
 
@@ -688,9 +693,13 @@ static int cmd_kconfig_check(int argc, char **argv)
 		printf("}\n");
 	} else {
 		printf("%s: %s\n", source, k.why);
-		printf("no-IOMMU mode: %s\n", usable ? "available" : "NOT available");
+		printf("no-IOMMU mode: %s\n", !usable ? "NOT available" :
+		       k.noiommu_cdev ? "available (path 1: no-IOMMU cdev + IOMMUFD)" :
+		       "available through the legacy group only (path 3)");
 	}
-	return usable ? 0 : EXIT_NO;
+	if (!usable)
+		return EXIT_NO;
+	return k.noiommu_cdev ? 0 : EXIT_LEGACY_ONLY;
 }
 
 /* ---- dispatch ---- */
@@ -735,7 +744,8 @@ static const struct command command_table[] = {
 	  "available and why not. Without CONFIG_FILE: the running kernel's\n"
 	  "config (/proc/config.gz or /boot/config-RELEASE), with what the\n"
 	  "modules of vfio-noiommu-dkms add when they are installed for it.\n"
-	  "Exit status 0 when available, 1 when not.",
+	  "Exit status 0 when path 1 (the no-IOMMU cdev) is available, 4 when\n"
+	  "only the legacy group is, 1 when no-IOMMU mode is not available.",
 	  cmd_kconfig_check },
 	{ 0 }
 };

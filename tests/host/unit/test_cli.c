@@ -140,6 +140,14 @@ TEST_F(cli, kconfig_check_exit_status)
 	ASSERT_NE(NULL, strstr(self->out, "\"usable\": false"));
 	ASSERT_EQ(3, cli(self->out, self->root, "kconfig-check /nonexistent"));
 	ASSERT_NE(NULL, strstr(self->out, "noiommu: kconfig-check: cannot read /nonexistent"));
+	/* The legacy group only: its own status, 4 */
+	fake_root_write(self->root, "etc/case1.config",
+			"CONFIG_VFIO=y\nCONFIG_VFIO_GROUP=y\nCONFIG_VFIO_CONTAINER=y\n"
+			"CONFIG_VFIO_NOIOMMU=y\n");
+	snprintf(args, sizeof(args), "kconfig-check %s/etc/case1.config", self->root);
+	ASSERT_EQ(4, cli(self->out, self->root, args));
+	ASSERT_NE(NULL, strstr(self->out, "no-IOMMU mode: available through the legacy group only (path 3)"))
+		TH_LOG("%s", self->out);
 }
 
 TEST_F(cli, errors_in_json_and_usage)
