@@ -14,7 +14,6 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/pci_regs.h>
@@ -22,17 +21,6 @@
 #include "internal.h"
 #include "uapi.h"
 
-int nioi_has_cap(int cap)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2] = { 0 };
-
-	if (syscall(SYS_capget, &hdr, data))
-		return 0;
-	return !!(data[cap / 32].effective & (1U << (cap % 32)));
-}
 
 const char *nio_path_name(enum nio_path path)
 {
@@ -60,53 +48,6 @@ const char *nio_path_summary(enum nio_path path)
 	default:
 		return "no DMA path";
 	}
-}
-
-/* ---- contexts ---- */
-
-int nio_ctx_new(struct nio_ctx **out)
-{
-	struct nio_ctx *ctx = calloc(1, sizeof(*ctx));
-
-	nioi_clear_error();
-	if (!ctx)
-		return nioi_fail(ENOMEM, "out of memory");
-	pthread_mutex_init(&ctx->lock, NULL);
-	nioi_xlate_init(&ctx->xlate);
-	nioi_pool_init(&ctx->pool);
-	ctx->iommufd = -1;
-	ctx->container = -1;
-	*out = ctx;
-	return 0;
-}
-
-enum nio_path nio_ctx_path(const struct nio_ctx *ctx)
-{
-	return ctx->path;
-}
-
-void nio_ctx_free(struct nio_ctx *ctx)
-{
-	if (!ctx)
-		return;
-	nioi_pool_destroy(ctx);
-	while (ctx->dmas)
-		nio_dma_free(ctx, &ctx->dmas->pub);
-	pthread_mutex_lock(&ctx->lock);
-	while (ctx->devices)
-		nioi_device_close_locked(ctx->devices);
-	if (ctx->iommufd >= 0) {
-		struct iommu_destroy d = { .size = sizeof(d), .id = ctx->ioas_id };
-
-		ioctl(ctx->iommufd, IOMMU_DESTROY, &d);
-		close(ctx->iommufd);
-	}
-	if (ctx->container >= 0)
-		close(ctx->container);
-	pthread_mutex_unlock(&ctx->lock);
-	pthread_mutex_destroy(&ctx->lock);
-	nioi_xlate_destroy(&ctx->xlate);
-	free(ctx);
 }
 
 /* ---- choosing a path ---- */

@@ -46,7 +46,7 @@ int nioi_slurp(const char *path, char **text, size_t *len);
 /* True when VFIO's no-IOMMU mode is on; else remedy says what would help. */
 bool nioi_noiommu_mode(char *remedy, size_t len);
 
-/* ---- capabilities (device.c) ---- */
+/* ---- capabilities (caps.c) ---- */
 int nioi_has_cap(int cap);
 
 
