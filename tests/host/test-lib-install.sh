@@ -8,7 +8,7 @@ root=$(cd "$here/../.." && pwd)
 
 prefix=$(mktemp -d /tmp/nio-install.XXXXXX)
 trap 'rm -rf "$prefix"' EXIT
-plan 6
+plan 7
 check "make install PREFIX=$prefix" \
 	make -s -C "$root" install PREFIX="$prefix"
 for f in include/noiommu.h include/noiommu/mmio.h lib/libnoiommu.a \
@@ -61,4 +61,17 @@ check "a program builds with pkg-config and runs against the shared library" sha
 check "a program links the static library (pkg-config --static)" static_link
 check "the shared library exports the nio_ API only" only_api_exported
 check "the installed CLI runs" "$prefix/bin/noiommu" --version
+# Each focused header stands alone, in C11 and in C++
+headers_stand_alone() {
+	local h rel ok=0
+	for h in "$prefix"/include/noiommu.h "$prefix"/include/noiommu/*.h; do
+		rel=${h#"$prefix"/include/}
+		echo "#include <$rel>" | gcc -std=c11 -Wall -Wextra -Werror -fsyntax-only \
+			-x c -I"$prefix/include" - || { echo "# $rel: not C11 on its own"; ok=1; }
+		echo "#include <$rel>" | g++ -Wall -Wextra -Werror -fsyntax-only \
+			-x c++ -I"$prefix/include" - || { echo "# $rel: not C++ on its own"; ok=1; }
+	done
+	return $ok
+}
+check "every installed header compiles on its own, as C11 and as C++" headers_stand_alone
 done_testing

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libnoiommu: what a kernel config and the running kernel offer. Include <noiommu.h> rather than this file. */
+#ifndef NOIOMMU_KCONFIG_H
+#define NOIOMMU_KCONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "noiommu/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- what the running kernel supports ------------------------------------ */
+
+struct nio_kconfig {
+	/* 'y', 'm' or 'n' for each option */
+	char vfio, vfio_group, vfio_container, iommufd_vfio_container;
+	char vfio_device_cdev, iommufd, vfio_noiommu, vfio_pci;
+	/* the series' (and mainline's) marker of no-IOMMU cdev support */
+	char iommufd_noiommu;
+	int matrix_case;	/* 1..6 per the Kconfig matrix, 0: no VFIO */
+	bool noiommu_possible;	/* the matrix says the case can use it */
+	bool noiommu_enabled;	/* CONFIG_VFIO_NOIOMMU is set */
+	bool noiommu_cdev;	/* path 1 possible: CONFIG_IOMMUFD_NOIOMMU=y */
+	char why[512];		/* human explanation of the verdict */
+};
+
+/* Parse a kernel .config (plain or gzip, e.g. /proc/config.gz). */
+int nio_kconfig_read(const char *path, struct nio_kconfig *k);
+/*
+ * The running kernel's config (/proc/config.gz, else /boot/config-RELEASE),
+ * with the options vfio-noiommu-dkms's modules add when they are installed
+ * for this kernel. source (len bytes) names where it came from, e.g.
+ * "/boot/config-6.12.117+deb12-cloud-amd64 + vfio-noiommu-dkms".
+ */
+int nio_kconfig_running(struct nio_kconfig *k, char *source, size_t len);
+int nio_kconfig_parse(const char *text, size_t len, struct nio_kconfig *k);
+
+struct nio_status {
+	int noiommu_param;		/* 1 on, 0 off, -1 vfio not present */
+	bool config_known;		/* config below was read */
+	char config_source[128];	/* /proc/config.gz, /boot/config-... */
+	struct nio_kconfig config;
+	bool dev_iommu;			/* /dev/iommu exists */
+	int get_pa;			/* 1/0 kernel has GET_PA, -1 unknown */
+	unsigned int group_nodes, noiommu_group_nodes;
+	unsigned int cdev_nodes, noiommu_cdev_nodes;
+	unsigned long taint;		/* /proc/sys/kernel/tainted */
+	bool taint_user;		/* TAINT_USER, set by no-IOMMU use */
+	char kernel_release[65];
+	enum nio_path best_path;	/* best path a no-IOMMU device gets */
+	char why[512];
+};
+int nio_status_read(struct nio_status *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
