@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Opening a device through the best path the kernel offers, and the VFIO
- * device UAPI every path shares: regions, BARs, config space, reset and
- * interrupts.
+ * Opening a device through the best path the kernel offers (what each path
+ * does is in path-*.c), and the VFIO device UAPI every path shares:
+ * regions, BARs, config space, reset and interrupts.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -15,40 +14,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <linux/capability.h>
 #include <linux/pci_regs.h>
 
-#include "internal.h"
+#include "path.h"
 #include "uapi.h"
-
-
-const char *nio_path_name(enum nio_path path)
-{
-	switch (path) {
-	case NIO_PATH_NOIOMMU_CDEV:
-		return "noiommu-cdev";
-	case NIO_PATH_IOMMU_CDEV:
-		return "iommu-cdev";
-	case NIO_PATH_LEGACY_GROUP:
-		return "legacy-group";
-	default:
-		return "none";
-	}
-}
-
-const char *nio_path_summary(enum nio_path path)
-{
-	switch (path) {
-	case NIO_PATH_NOIOMMU_CDEV:
-		return "no-IOMMU device cdev + IOMMUFD: pages pinned by IOMMU_IOAS_MAP, physical addresses from IOMMU_IOAS_NOIOMMU_GET_PA";
-	case NIO_PATH_IOMMU_CDEV:
-		return "IOMMU-backed device cdev + IOMMUFD: the device address is the IOVA the IOMMU translates";
-	case NIO_PATH_LEGACY_GROUP:
-		return "legacy no-IOMMU group + container: pages mlock()ed, physical addresses from /proc/self/pagemap (no long-term pinning guarantee)";
-	default:
-		return "no DMA path";
-	}
-}
 
 /* ---- choosing a path ---- */
 
@@ -190,157 +159,6 @@ static int check_bound(const struct nio_pci_info *info)
 
 /* ---- opening ---- */
 
-static int open_error(int err, const char *node, const struct nio_device *dev)
-{
-	if (err == EPERM || err == EACCES)
-		return nioi_fail(EPERM,
-				 "cannot open %s: %s; %s",
-				 node, strerror(err),
-				 dev->path == NIO_PATH_IOMMU_CDEV ?
-				 "check the node's owner and mode" :
-				 "no-IOMMU devices need CAP_SYS_RAWIO (run as root)");
-	if (err == EBUSY)
-		return nioi_fail(EBUSY, "%s is in use by another process or context",
-				 node);
-	return nioi_fail(err, "cannot open %s: %s", node, strerror(err));
-}
-
-static int ensure_ioas(struct nio_ctx *ctx)
-{
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	char path[PATH_MAX];
-	int err;
-
-	if (ctx->iommufd >= 0)
-		return 0;
-	ctx->iommufd = open(nioi_path(path, sizeof(path), "/dev/iommu"),
-			    O_RDWR | O_CLOEXEC);
-	if (ctx->iommufd < 0)
-		return nioi_fail(errno, "cannot open /dev/iommu: %s%s",
-				 strerror(errno),
-				 errno == EACCES ? " (run as root)" : "");
-	if (ioctl(ctx->iommufd, IOMMU_IOAS_ALLOC, &alloc)) {
-		err = errno;
-		close(ctx->iommufd);
-		ctx->iommufd = -1;
-		return nioi_fail(err, "IOMMU_IOAS_ALLOC failed: %s", strerror(err));
-	}
-	ctx->ioas_id = alloc.out_ioas_id;
-	return 0;
-}
-
-/*
- * A kernel with GET_PA answers a lookup of IOVA 0 with its address or, when
- * nothing is mapped there yet, ENOENT. The length is never 0: mainline
- * refuses that (EINVAL); UINT64_MAX asks for the whole run.
- */
-static int check_get_pa(struct nio_ctx *ctx)
-{
-	struct iommu_ioas_noiommu_get_pa cmd = {
-		.size = sizeof(cmd), .ioas_id = ctx->ioas_id, .iova = 0,
-		.length = UINT64_MAX,
-	};
-
-	if (!ioctl(ctx->iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, &cmd) ||
-	    errno == ENOENT)
-		return 0;
-	if (errno == ENOTTY)
-		return nioi_fail(EOPNOTSUPP,
-				 "the kernel has no-IOMMU device cdevs but no IOMMU_IOAS_NOIOMMU_GET_PA (CONFIG_IOMMUFD_NOIOMMU)");
-	if (errno == EPERM)
-		return nioi_fail(EPERM,
-				 "IOMMU_IOAS_NOIOMMU_GET_PA needs CAP_SYS_RAWIO (run as root)");
-	return nioi_fail(errno, "IOMMU_IOAS_NOIOMMU_GET_PA probe failed: %s",
-			 strerror(errno));
-}
-
-static int open_cdev(struct nio_device *dev, const struct nio_pci_info *info)
-{
-	struct nio_ctx *ctx = dev->ctx;
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
-	char path[PATH_MAX];
-	int ret;
-
-	snprintf(dev->node, sizeof(dev->node), "%s", info->cdev_node);
-	dev->fd = open(nioi_path(path, sizeof(path), "%s", dev->node),
-		       O_RDWR | O_CLOEXEC);
-	if (dev->fd < 0)
-		return open_error(errno, dev->node, dev);
-	ret = ensure_ioas(ctx);
-	if (ret)
-		return ret;
-	bind.iommufd = ctx->iommufd;
-	if (ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
-		if (errno == EPERM)
-			return nioi_fail(EPERM,
-					 "VFIO_DEVICE_BIND_IOMMUFD on %s refused: no-IOMMU devices need CAP_SYS_RAWIO (run as root)",
-					 dev->node);
-		return nioi_fail(errno, "VFIO_DEVICE_BIND_IOMMUFD on %s failed: %s",
-				 dev->node, strerror(errno));
-	}
-	dev->devid = bind.out_devid;
-	attach.pt_id = ctx->ioas_id;
-	if (ioctl(dev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
-		return nioi_fail(errno,
-				 "VFIO_DEVICE_ATTACH_IOMMUFD_PT of %s to IOAS %u failed: %s",
-				 dev->node, ctx->ioas_id, strerror(errno));
-	if (dev->path == NIO_PATH_NOIOMMU_CDEV)
-		return check_get_pa(ctx);
-	return 0;
-}
-
-static int open_legacy(struct nio_device *dev, const struct nio_pci_info *info)
-{
-	struct nio_ctx *ctx = dev->ctx;
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX];
-
-	snprintf(dev->node, sizeof(dev->node), "%s", info->group_node);
-	dev->group_fd = open(nioi_path(path, sizeof(path), "%s", dev->node),
-			     O_RDWR | O_CLOEXEC);
-	if (dev->group_fd < 0)
-		return open_error(errno, dev->node, dev);
-	if (ioctl(dev->group_fd, VFIO_GROUP_GET_STATUS, &status))
-		return nioi_fail(errno, "VFIO_GROUP_GET_STATUS on %s: %s",
-				 dev->node, strerror(errno));
-	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
-		return nioi_fail(EBUSY,
-				 "group %s is not viable: another device of the group is not bound to vfio-pci",
-				 dev->node);
-	if (ctx->container < 0) {
-		ctx->container = open(nioi_path(path, sizeof(path), "/dev/vfio/vfio"),
-				      O_RDWR | O_CLOEXEC);
-		if (ctx->container < 0)
-			return nioi_fail(errno, "cannot open /dev/vfio/vfio: %s",
-					 strerror(errno));
-	}
-	if (ioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER, &ctx->container))
-		return nioi_fail(errno, "VFIO_GROUP_SET_CONTAINER for %s: %s",
-				 dev->node, strerror(errno));
-	if (!ctx->container_set) {
-		if (ioctl(ctx->container, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU))
-			return nioi_fail(errno,
-					 "VFIO_SET_IOMMU(VFIO_NOIOMMU_IOMMU) failed: %s",
-					 strerror(errno));
-		ctx->container_set = true;
-	}
-	dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, info->bdf);
-	if (dev->fd < 0)
-		return open_error(errno, dev->node, dev);
-	return 0;
-}
-
-/* Said once the context lock is dropped: the log callback may call back
- * into the library. */
-static void warn_legacy(const struct nio_device *dev)
-{
-	nioi_warn("%s uses the legacy no-IOMMU path: DMA buffers are mlock()ed, not long-term pinned, and their physical addresses come from /proc/self/pagemap (CAP_SYS_ADMIN)",
-		  dev->bdf);
-	if (!nioi_has_cap(CAP_SYS_ADMIN))
-		nioi_warn("no CAP_SYS_ADMIN: /proc/self/pagemap will hide physical addresses, DMA allocation will fail");
-}
-
 static void describe(struct nio_device *dev, const struct path_choice *c)
 {
 	size_t n = (size_t)snprintf(dev->why, sizeof(dev->why), "%s via %s: %s",
@@ -353,11 +171,57 @@ static void describe(struct nio_device *dev, const struct path_choice *c)
 	}
 }
 
+static struct nio_device *new_device(struct nio_ctx *ctx, enum nio_path path,
+				     const struct nio_pci_info *info)
+{
+	struct nio_device *dev = calloc(1, sizeof(*dev));
+
+	if (!dev)
+		return NULL;
+	dev->ctx = ctx;
+	dev->path = path;
+	dev->fd = -1;
+	dev->group_fd = -1;
+	pthread_mutex_init(&dev->lock, NULL);
+	memcpy(dev->bdf, info->bdf, sizeof(dev->bdf));
+	return dev;
+}
+
+static void free_device(struct nio_device *dev)
+{
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+}
+
+/* What a failed open_device() left open */
+static void close_fds(struct nio_device *dev)
+{
+	if (dev->fd >= 0)
+		close(dev->fd);
+	if (dev->group_fd >= 0)
+		close(dev->group_fd);
+}
+
+/* A context's devices all share its one DMA address space, so one path. */
+static int open_in_ctx_locked(struct nio_device *dev,
+			      const struct nio_pci_info *info)
+{
+	struct nio_ctx *ctx = dev->ctx;
+
+	if (ctx->path != NIO_PATH_NONE && ctx->path != dev->path)
+		return nioi_fail(EXDEV,
+				 "%s needs the %s path but this context's devices use %s: open it in its own context",
+				 info->bdf, nio_path_name(dev->path),
+				 nio_path_name(ctx->path));
+	return nioi_path_ops(dev->path)->open_device(dev, info);
+}
+
 int nio_device_open(struct nio_ctx *ctx, const char *bdf,
 		    const struct nio_open_opts *opts, struct nio_device **out)
 {
 	unsigned int allowed = opts && opts->paths ? opts->paths : NIO_PATHS_ALL;
 	struct path_choice choice = { .path = NIO_PATH_NONE };
+	const struct nioi_path_ops *ops;
 	struct nio_pci_info info;
 	struct nio_device *dev;
 	int ret;
@@ -372,35 +236,16 @@ int nio_device_open(struct nio_ctx *ctx, const char *bdf,
 	ret = choose_path(&info, allowed, &choice);
 	if (ret)
 		return ret;
-	dev = calloc(1, sizeof(*dev));
+	dev = new_device(ctx, choice.path, &info);
 	if (!dev)
 		return nioi_fail(ENOMEM, "out of memory");
-	dev->ctx = ctx;
-	dev->path = choice.path;
-	dev->fd = -1;
-	dev->group_fd = -1;
-	pthread_mutex_init(&dev->lock, NULL);
-	memcpy(dev->bdf, info.bdf, sizeof(dev->bdf));
 
 	pthread_mutex_lock(&ctx->lock);
-	if (ctx->path != NIO_PATH_NONE && ctx->path != dev->path) {
-		ret = nioi_fail(EXDEV,
-				"%s needs the %s path but this context's devices use %s: open it in its own context",
-				info.bdf, nio_path_name(dev->path),
-				nio_path_name(ctx->path));
-	} else if (dev->path == NIO_PATH_LEGACY_GROUP) {
-		ret = open_legacy(dev, &info);
-	} else {
-		ret = open_cdev(dev, &info);
-	}
+	ret = open_in_ctx_locked(dev, &info);
 	if (ret) {
-		if (dev->fd >= 0)
-			close(dev->fd);
-		if (dev->group_fd >= 0)
-			close(dev->group_fd);
+		close_fds(dev);
 		pthread_mutex_unlock(&ctx->lock);
-		pthread_mutex_destroy(&dev->lock);
-		free(dev);
+		free_device(dev);
 		return ret;
 	}
 	describe(dev, &choice);
@@ -408,8 +253,11 @@ int nio_device_open(struct nio_ctx *ctx, const char *bdf,
 	dev->next = ctx->devices;
 	ctx->devices = dev;
 	pthread_mutex_unlock(&ctx->lock);
-	if (dev->path == NIO_PATH_LEGACY_GROUP)
-		warn_legacy(dev);
+	/* Said once the context lock is dropped: the log callback may call
+	 * back into the library. */
+	ops = nioi_path_ops(dev->path);
+	if (ops->announce_open)
+		ops->announce_open(dev);
 	*out = dev;
 	return 0;
 }
@@ -418,6 +266,7 @@ static int irq_disable_locked(struct nio_device *dev, enum nio_irq_kind kind);
 
 void nioi_device_close_locked(struct nio_device *dev)
 {
+	const struct nioi_path_ops *ops = nioi_path_ops(dev->path);
 	struct nio_device **pp = &dev->ctx->devices;
 	unsigned int i;
 
@@ -431,19 +280,9 @@ void nioi_device_close_locked(struct nio_device *dev)
 		if (dev->bars[i].addr)
 			munmap(dev->bars[i].addr, dev->bars[i].size);
 	close(dev->fd);
-	if (dev->group_fd >= 0) {
-		ioctl(dev->group_fd, VFIO_GROUP_UNSET_CONTAINER);
-		close(dev->group_fd);
-	}
-	/*
-	 * When the last group leaves a container, the kernel releases the
-	 * container's IOMMU driver: the next device opened in this context
-	 * must VFIO_SET_IOMMU again.
-	 */
-	if (!dev->ctx->devices)
-		dev->ctx->container_set = false;
-	pthread_mutex_destroy(&dev->lock);
-	free(dev);
+	if (ops->close_device)
+		ops->close_device(dev);
+	free_device(dev);
 }
 
 void nio_device_close(struct nio_device *dev)
