@@ -42,9 +42,9 @@ struct nioi_path_ops {
 	 */
 	void (*close_device)(struct nio_device *dev);
 	/*
-	 * Pin d's memory for the device and fill d->segs (and
-	 * d->pub.lookup_key); on failure nothing stays pinned and d->segs is
-	 * empty. Called with ctx->lock held.
+	 * Pin d's memory for the device and fill d->segs (the IOMMUFD paths
+	 * also set d->pub.lookup_key, the IOVA); on failure nothing stays
+	 * pinned and d->segs is empty. Called with ctx->lock held.
 	 */
 	int (*pin)(struct nio_ctx *ctx, struct nioi_dma *d, unsigned int flags);
 	/* Undo pin(); d->segs stays for the caller to free. ctx->lock held. */
