@@ -60,6 +60,18 @@ static int join_container(struct nio_device *dev)
 	return 0;
 }
 
+/*
+ * Take the group out of the container. When the last group leaves, the
+ * kernel releases the container's IOMMU driver: the next device opened in
+ * this context must VFIO_SET_IOMMU again (also after a failed first open).
+ */
+static void leave_container(struct nio_device *dev)
+{
+	ioctl(dev->group_fd, VFIO_GROUP_UNSET_CONTAINER);
+	if (!dev->ctx->devices)
+		dev->ctx->container_set = false;
+}
+
 static int open_legacy(struct nio_device *dev, const struct nio_pci_info *info)
 {
 	char path[PATH_MAX];
@@ -77,8 +89,11 @@ static int open_legacy(struct nio_device *dev, const struct nio_pci_info *info)
 	if (ret)
 		return ret;
 	dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, info->bdf);
-	if (dev->fd < 0)
-		return nioi_open_error(errno, dev);
+	if (dev->fd < 0) {
+		ret = nioi_open_error(errno, dev);
+		leave_container(dev);
+		return ret;
+	}
 	return 0;
 }
 
@@ -92,17 +107,10 @@ static void warn_legacy(const struct nio_device *dev)
 
 static void close_legacy(struct nio_device *dev)
 {
-	if (dev->group_fd >= 0) {
-		ioctl(dev->group_fd, VFIO_GROUP_UNSET_CONTAINER);
-		close(dev->group_fd);
-	}
-	/*
-	 * When the last group leaves a container, the kernel releases the
-	 * container's IOMMU driver: the next device opened in this context
-	 * must VFIO_SET_IOMMU again.
-	 */
-	if (!dev->ctx->devices)
-		dev->ctx->container_set = false;
+	if (dev->group_fd < 0)
+		return;
+	leave_container(dev);
+	close(dev->group_fd);
 }
 
 /* ---- pinning ---- */
