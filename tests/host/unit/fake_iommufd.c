@@ -2,6 +2,7 @@
 /* See fake_iommufd.h. */
 #define _GNU_SOURCE
 #include "fake_iommufd.h"
+#include "fake_root.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -200,4 +201,28 @@ int ioctl(int fd, unsigned long request, ...)
 	}
 	errno = ENOTTY;
 	return -1;
+}
+
+int fake_session_open(struct fake_session *s, enum fake_kernel kernel)
+{
+	int ret;
+
+	fake_iommufd_reset(kernel);
+	s->root = fake_root_create(true, true);
+	nio_set_root(s->root);
+	s->ctx = NULL;
+	s->dev = NULL;
+	ret = nio_ctx_new(&s->ctx);
+	if (!ret)
+		ret = nio_device_open(s->ctx, "01:00.0", NULL, &s->dev);
+	if (!ret && nio_ctx_path(s->ctx) != NIO_PATH_NOIOMMU_CDEV)
+		ret = -EXDEV;
+	return ret;
+}
+
+void fake_session_close(struct fake_session *s)
+{
+	nio_ctx_free(s->ctx);
+	nio_set_root(NULL);
+	fake_root_remove(s->root);
 }

@@ -26,6 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "noiommu.h"
+
 #define FAKE_PAGE 4096ULL
 
 enum fake_kernel { MAINLINE, PRE_MERGE, NO_GET_PA };
@@ -57,5 +59,16 @@ void fake_iommufd_reset(enum fake_kernel kernel);
  * in memory.
  */
 uint64_t fake_pa(uint64_t user_va);
+
+/* A fake tree, the fake kernel and 01:00.0 open on path 1 in a new context */
+struct fake_session {
+	const char *root;
+	struct nio_ctx *ctx;
+	struct nio_device *dev;
+};
+
+/* 0, or the failing call's -errno (nio_errmsg() says why) */
+int fake_session_open(struct fake_session *s, enum fake_kernel kernel);
+void fake_session_close(struct fake_session *s);
 
 #endif

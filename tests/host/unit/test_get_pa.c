@@ -21,8 +21,8 @@
 #define PAGE FAKE_PAGE
 
 FIXTURE(kernel) {
-	const char *root;
-	struct nio_ctx *ctx;
+	struct fake_session s;
+	struct nio_ctx *ctx;		/* s.ctx and s.dev, for short */
 	struct nio_device *dev;
 };
 
@@ -35,20 +35,16 @@ FIXTURE_VARIANT_ADD(kernel, pre_merge) { .kernel = PRE_MERGE };
 
 FIXTURE_SETUP(kernel)
 {
-	fake_iommufd_reset(variant->kernel);
-	self->root = fake_root_create(true, true);
-	nio_set_root(self->root);
-	ASSERT_EQ(0, nio_ctx_new(&self->ctx));
-	ASSERT_EQ(0, nio_device_open(self->ctx, "01:00.0", NULL, &self->dev))
+	ASSERT_EQ(0, fake_session_open(&self->s, variant->kernel))
 		TH_LOG("%s", nio_errmsg());
-	ASSERT_EQ(NIO_PATH_NOIOMMU_CDEV, nio_ctx_path(self->ctx));
+	self->ctx = self->s.ctx;
+	self->dev = self->s.dev;
 }
 
 FIXTURE_TEARDOWN(kernel)
 {
-	nio_ctx_free(self->ctx);
-	nio_set_root(NULL);
-	fake_root_remove(self->root);
+	self->s.ctx = self->ctx;	/* a test may have made a new one */
+	fake_session_close(&self->s);
 }
 
 /* Every byte's device address is the fake physical address of that byte */

@@ -21,26 +21,23 @@
 #define PAGE FAKE_PAGE
 
 FIXTURE(pool) {
-	const char *root;
-	struct nio_ctx *ctx;
+	struct fake_session s;
+	struct nio_ctx *ctx;		/* s.ctx and s.dev, for short */
 	struct nio_device *dev;
 };
 
 FIXTURE_SETUP(pool)
 {
-	fake_iommufd_reset(MAINLINE);
-	self->root = fake_root_create(true, true);
-	nio_set_root(self->root);
-	ASSERT_EQ(0, nio_ctx_new(&self->ctx));
-	ASSERT_EQ(0, nio_device_open(self->ctx, "01:00.0", NULL, &self->dev))
+	ASSERT_EQ(0, fake_session_open(&self->s, MAINLINE))
 		TH_LOG("%s", nio_errmsg());
+	self->ctx = self->s.ctx;
+	self->dev = self->s.dev;
 }
 
 FIXTURE_TEARDOWN(pool)
 {
-	nio_ctx_free(self->ctx);
-	nio_set_root(NULL);
-	fake_root_remove(self->root);
+	self->s.ctx = self->ctx;	/* a test may have made a new one */
+	fake_session_close(&self->s);
 }
 
 static size_t slot_size(size_t size, size_t align)
