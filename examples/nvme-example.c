@@ -1259,10 +1259,10 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "identify", 0, "", cmd_identify },
-	{ "read", 2, "", cmd_read },
+	{ "identify", 0, "", cmd_identify, 0, 0 },
+	{ "read", 2, "", cmd_read, 0, 0 },
 	{ "verify", 0, "nirsd", cmd_verify, 4, 4096 },
-	{ "write-read", 0, "lcs", cmd_write_read },
+	{ "write-read", 0, "lcs", cmd_write_read, 0, 0 },
 	{ "randread", 0, "dSis", cmd_randread, 1, 4096 },
 };
 
