@@ -383,15 +383,21 @@ static const char *state_file(const char *bdf, char *buf, size_t len)
 	return buf;
 }
 
+/* The one argument of bind and unbind: a BDF */
+static int parse_only_bdf(int argc, char **argv, char bdf[NIO_BDF_LEN])
+{
+	int ret = check_arg_count(argc, argv, 1, 1, "BDF");
+
+	return ret ? ret : parse_bdf(argv[1], bdf);
+}
+
 static int cmd_bind(int argc, char **argv)
 {
 	char bdf[NIO_BDF_LEN], prev[64], path[PATH_MAX];
 	FILE *f;
 	int ret;
 
-	ret = check_arg_count(argc, argv, 1, 1, "BDF");
-	if (!ret)
-		ret = parse_bdf(argv[1], bdf);
+	ret = parse_only_bdf(argc, argv, bdf);
 	if (ret)
 		return ret;
 	ret = nio_pci_bind_vfio(bdf, prev, sizeof(prev));
@@ -430,9 +436,7 @@ static int cmd_unbind(int argc, char **argv)
 	FILE *f;
 	int ret;
 
-	ret = check_arg_count(argc, argv, 1, 1, "BDF");
-	if (!ret)
-		ret = parse_bdf(argv[1], bdf);
+	ret = parse_only_bdf(argc, argv, bdf);
 	if (ret)
 		return ret;
 	state_file(bdf, path, sizeof(path));
