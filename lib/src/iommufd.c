@@ -76,14 +76,10 @@ static int attach_ioas(struct nio_device *dev)
 int nioi_iommufd_open_device(struct nio_device *dev,
 			     const struct nio_pci_info *info)
 {
-	char path[PATH_MAX];
-	int ret;
+	int ret = nioi_open_node(dev, info->cdev_node, &dev->fd);
 
-	snprintf(dev->node, sizeof(dev->node), "%s", info->cdev_node);
-	dev->fd = open(nioi_path(path, sizeof(path), "%s", dev->node),
-		       O_RDWR | O_CLOEXEC);
-	if (dev->fd < 0)
-		return nioi_open_error(errno, dev);
+	if (ret)
+		return ret;
 	ret = ensure_ioas(dev->ctx);
 	if (ret)
 		return ret;

@@ -74,14 +74,10 @@ static void leave_container(struct nio_device *dev)
 
 static int open_legacy(struct nio_device *dev, const struct nio_pci_info *info)
 {
-	char path[PATH_MAX];
-	int ret;
+	int ret = nioi_open_node(dev, info->group_node, &dev->group_fd);
 
-	snprintf(dev->node, sizeof(dev->node), "%s", info->group_node);
-	dev->group_fd = open(nioi_path(path, sizeof(path), "%s", dev->node),
-			     O_RDWR | O_CLOEXEC);
-	if (dev->group_fd < 0)
-		return nioi_open_error(errno, dev);
+	if (ret)
+		return ret;
 	ret = check_viable(dev);
 	if (ret)
 		return ret;

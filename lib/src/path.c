@@ -5,6 +5,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <linux/capability.h>
@@ -66,4 +68,14 @@ int nioi_memlock_error(int err, size_t len, const char *what)
 				 (unsigned long long)rl.rlim_cur >> 10);
 	return nioi_fail(ENOMEM, "%s of %zu KiB failed: out of memory", what,
 			 len >> 10);
+}
+
+int nioi_open_node(struct nio_device *dev, const char *node, int *fd)
+{
+	char path[PATH_MAX];
+
+	snprintf(dev->node, sizeof(dev->node), "%s", node);
+	*fd = open(nioi_path(path, sizeof(path), "%s", dev->node),
+		   O_RDWR | O_CLOEXEC);
+	return *fd < 0 ? nioi_open_error(errno, dev) : 0;
 }
