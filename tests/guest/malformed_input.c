@@ -146,19 +146,19 @@ static const char *const state_names[] = {
 	  "main.c: empty iommufd_ioctl_ops[] slots and numbers past the table give ENOIOCTLCMD") \
 	X(get_pa_ioas_id_zero, IOMMU_IOAS_NOIOMMU_GET_PA, ATTACHED, ENOENT, 0, \
 	  "ioas_id = 0 (IDs start at 1)",				\
-	  "noiommu_get_ioas_shortterm(): no object 0 (XA_FLAGS_ALLOC1)") \
+	  "iommufd_get_ioas(): no object 0 (XA_FLAGS_ALLOC1)") \
 	X(get_pa_ioas_unknown, IOMMU_IOAS_NOIOMMU_GET_PA, ATTACHED, ENOENT, 0, \
 	  "ioas_id = 0xfffff",						\
-	  "noiommu_get_ioas_shortterm(): no such object")		\
+	  "iommufd_get_ioas(): no such object")		\
 	X(get_pa_ioas_is_device, IOMMU_IOAS_NOIOMMU_GET_PA, ATTACHED, ENOENT, 0, \
 	  "ioas_id = the device ID",					\
-	  "noiommu_get_ioas_shortterm(): type != IOMMUFD_OBJ_IOAS")	\
+	  "iommufd_get_ioas(): type != IOMMUFD_OBJ_IOAS")	\
 	X(get_pa_ioas_is_hwpt, IOMMU_IOAS_NOIOMMU_GET_PA, ATTACHED, ENOENT, 0, \
 	  "ioas_id = the attached (auto) HWPT ID",			\
-	  "noiommu_get_ioas_shortterm(): type != IOMMUFD_OBJ_IOAS")	\
+	  "iommufd_get_ioas(): type != IOMMUFD_OBJ_IOAS")	\
 	X(get_pa_ioas_destroyed, IOMMU_IOAS_NOIOMMU_GET_PA, ATTACHED, ENOENT, 0, \
 	  "ioas_id of an IOAS allocated and destroyed",			\
-	  "noiommu_get_ioas_shortterm(): the ID is gone")		\
+	  "iommufd_get_ioas(): the ID is gone")		\
 	X(get_pa_ioas_of_other_iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, ATTACHED, ENOENT, 0, \
 	  "the IOAS ID, asked of a second, empty iommufd",		\
 	  "object IDs are per iommufd_ctx")				\
