@@ -7,6 +7,9 @@
  * - edu: RAM -> device -> RAM round trips, for one page and for a buffer
  *   whose pages are physically scattered, each page at its own address;
  *   two edu devices attached to one IOAS.
+ * - a READABLE-only mapping of never-written memory: the device's write
+ *   lands in a page of the process's own, never in the shared zero page.
+ * - GET_PA over a 1 GiB contiguous run at a misaligned IOVA.
  * - NVMe: a minimal admin queue pair and IDENTIFY CONTROLLER, which must
  *   return the serial number QEMU was given.
  */
@@ -249,6 +252,110 @@ TEST_F(dma, two_edus_one_ioas)
 #define NVME_CSTS_RDY 0x1
 #define NVME_ADMIN_IDENTIFY 0x06
 #define NVME_QUEUE_DEPTH 4
+
+/*
+ * Without an IOMMU a READABLE-only mapping does not stop the device from
+ * writing. Never-written anonymous memory reads as the shared zero page;
+ * pinning it for the device must give it a page of its own, or a device
+ * write would change what every process reads from untouched memory.
+ */
+TEST_F(dma, readable_only_map_never_hands_out_the_zero_page)
+{
+	uint8_t *src = alloc_buffer(PAGE);
+	uint8_t *untouched = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct iommu_ioas_map map;
+	uint8_t *fresh;
+	uint64_t zero_pa, pa, src_pa;
+	volatile uint8_t sink;
+	size_t i;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_NE(MAP_FAILED, untouched);
+	sink = untouched[0];	/* a read fault maps the zero page */
+	(void)sink;
+	zero_pa = lab_pagemap_pa(untouched);
+	ASSERT_NE(0, zero_pa) TH_LOG("pagemap shows no page after a read fault");
+
+	map = lab_map_cmd(self->ioas, untouched, PAGE, 0x200000);
+	map.flags &= ~IOMMU_IOAS_MAP_WRITEABLE;
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_IOAS_MAP, &map));
+	pa = get_pa(self->iommufd, self->ioas, 0x200000, NULL);
+	ASSERT_NE(0, pa);
+	TH_LOG("zero page PA 0x%llx, pinned page PA 0x%llx",
+	       (unsigned long long)zero_pa, (unsigned long long)pa);
+	ASSERT_NE(zero_pa, pa);
+	/* The process now reads its own page, the one the device was given */
+	ASSERT_EQ(pa, lab_pagemap_pa(untouched));
+
+	/* The device writes into the READABLE-only mapping all the same */
+	fill_pattern(src, PAGE, 7);
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, self->ioas, src, PAGE,
+				   0x300000));
+	src_pa = get_pa(self->iommufd, self->ioas, 0x300000, NULL);
+	ASSERT_NE(0, src_pa);
+	ASSERT_EQ(0, edu_round_trip(self->edu.bar, src_pa, pa, PAGE));
+	ASSERT_EQ(0, memcmp(src, untouched, PAGE));
+
+	/* ... and the zero page every other reader sees is still zero */
+	fresh = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, fresh);
+	sink = fresh[0];
+	ASSERT_EQ(zero_pa, lab_pagemap_pa(fresh));
+	for (i = 0; i < PAGE; i++)
+		ASSERT_EQ(0, fresh[i]) TH_LOG("zero page byte %zu changed", i);
+	munmap(fresh, PAGE);
+	munmap(untouched, PAGE);
+	munmap(src, PAGE);
+}
+
+/*
+ * The worst case for the GET_PA run walk: 1 GiB of physically contiguous
+ * memory at an IOVA that is page but not 2 MiB aligned, so the page table
+ * holds 262,144 single-page entries in 512 leaf tables and one call with
+ * U64_MAX has to walk all of them. It must report the whole GiB, stop at
+ * the end of the mapping, and (checked by the lab on the debug kernel) do
+ * it without a soft lockup or an RCU stall. Needs a 1 GiB huge page
+ * reserved at boot (lab/run --gigantic 1).
+ */
+#define GIB (1UL << 30)
+#ifndef MAP_HUGE_1GB
+#define MAP_HUGE_1GB (30 << MAP_HUGE_SHIFT)
+#endif
+#define MISALIGNED_IOVA (4 * GIB + PAGE)
+
+TEST_F_TIMEOUT(dma, get_pa_walks_a_gib_at_a_misaligned_iova, 600)
+{
+	struct timespec t0, t1;
+	uint64_t pa, len;
+	void *gib;
+
+	gib = mmap(NULL, GIB, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB |
+		   MAP_POPULATE, -1, 0);
+	if (gib == MAP_FAILED)
+		SKIP(return, "no 1 GiB huge page (lab/run --gigantic 1)");
+	ASSERT_EQ(0, lab_map_fixed(self->iommufd, self->ioas, gib, GIB,
+				   MISALIGNED_IOVA));
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, lab_get_pa(self->iommufd, self->ioas, MISALIGNED_IOVA,
+				&pa, &len));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ASSERT_EQ(lab_pagemap_pa(gib), pa);
+	ASSERT_EQ(GIB, len);
+	TH_LOG("one GET_PA over 262144 entries: %.1f ms (TCG)",
+	       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+
+	/* From the middle, with a sub-page offset: to the end of the GiB */
+	ASSERT_EQ(0, lab_get_pa(self->iommufd, self->ioas,
+				MISALIGNED_IOVA + GIB / 2 + 0x123, &pa, &len));
+	ASSERT_EQ(lab_pagemap_pa(gib) + GIB / 2 + 0x123, pa);
+	ASSERT_EQ(GIB / 2 - 0x123, len);
+
+	ASSERT_EQ(0, lab_unmap(self->iommufd, self->ioas, MISALIGNED_IOVA, GIB));
+	munmap(gib, GIB);
+}
 
 static uint32_t rd32(volatile void *bar, unsigned int off)
 {
