@@ -18,7 +18,7 @@ help:
 	@echo "make kernel CASE=N   build the kernel for Kconfig case N"
 	@echo "make tree            prepare build/linux-6.12 with the series applied"
 	@echo "make export-patches  regenerate patches/linux-6.12 from the tree"
-	@echo "make check-series    build every patch for cases 1 3 5, compare sparse"
+	@echo "make check-series    build every patch for cases 1 3 5, compare sparse; cross-build the tip"
 	@echo "make userspace       build libnoiommu, the noiommu CLI and the examples for this host"
 	@echo "make install         install libnoiommu (+ .pc) and noiommu (+ man page) to PREFIX=$(PREFIX)"
 
