@@ -13,6 +13,19 @@
 #include <stdint.h>
 #include <linux/iommufd.h>
 
+/*
+ * The harness gives each test 30 s. Under TCG, on the debug kernel (KASAN,
+ * lockdep, kmemleak) and with other guests sharing the host's two CPUs,
+ * an ordinary test can take longer than that: allow 120 s, so that a
+ * timeout means a hang, not a busy machine. The tests include this file
+ * after kselftest_harness.h, and TEST() and TEST_F() read the default
+ * where they are used.
+ */
+#ifdef TEST_TIMEOUT_DEFAULT
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 120
+#endif
+
 /* QEMU's NVMe controller (-device nvme) */
 #define QEMU_NVME_VENDOR 0x1b36
 #define QEMU_NVME_DEVICE 0x0010
