@@ -6,7 +6,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -25,6 +27,41 @@ int nio_ctx_new(struct nio_ctx **out)
 	nioi_pool_init(&ctx->pool);
 	ctx->iommufd = -1;
 	ctx->container = -1;
+	*out = ctx;
+	return 0;
+}
+
+int nio_ctx_new_iommufd(int iommufd, struct nio_ctx **out)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct nio_ctx *ctx;
+	int fd, err, ret;
+
+	nioi_clear_error();
+	/* Our own reference: the caller may close theirs at any time */
+	fd = fcntl(iommufd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return nioi_fail(errno, "iommufd %d: %s", iommufd,
+				 strerror(errno));
+	/* Our own IOAS in it, which also proves it is an iommufd */
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &alloc)) {
+		err = errno;
+		close(fd);
+		return nioi_fail(err == ENOTTY ? EINVAL : err,
+				 "fd %d is not an iommufd (IOMMU_IOAS_ALLOC: %s)",
+				 iommufd, strerror(err));
+	}
+	ret = nio_ctx_new(&ctx);
+	if (ret) {
+		struct iommu_destroy d = { .size = sizeof(d), .id = alloc.out_ioas_id };
+
+		ioctl(fd, IOMMU_DESTROY, &d);
+		close(fd);
+		return ret;
+	}
+	ctx->iommufd = fd;
+	ctx->ioas_id = alloc.out_ioas_id;
+	ctx->handed_iommufd = true;
 	*out = ctx;
 	return 0;
 }

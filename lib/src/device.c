@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -213,7 +214,44 @@ static int open_in_ctx_locked(struct nio_device *dev,
 				 "%s needs the %s path but this context's devices use %s: open it in its own context",
 				 info->bdf, nio_path_name(dev->path),
 				 nio_path_name(ctx->path));
+	if (ctx->handed_iommufd && dev->path == NIO_PATH_LEGACY_GROUP)
+		return nioi_fail(EXDEV,
+				 "%s needs the legacy path but this context was made from an iommufd: open it in a context of its own",
+				 info->bdf);
 	return nioi_path_ops(dev->path)->open_device(dev, info);
+}
+
+/*
+ * Open dev (its fd or group_fd already set when the node was handed over)
+ * in its context and add it there.
+ */
+static int add_device(struct nio_device *dev, const struct nio_pci_info *info,
+		      const struct path_choice *choice, struct nio_device **out)
+{
+	struct nio_ctx *ctx = dev->ctx;
+	const struct nioi_path_ops *ops;
+	int ret;
+
+	pthread_mutex_lock(&ctx->lock);
+	ret = open_in_ctx_locked(dev, info);
+	if (ret) {
+		close_fds(dev);
+		pthread_mutex_unlock(&ctx->lock);
+		free_device(dev);
+		return ret;
+	}
+	describe(dev, choice);
+	ctx->path = dev->path;
+	dev->next = ctx->devices;
+	ctx->devices = dev;
+	pthread_mutex_unlock(&ctx->lock);
+	/* Said once the context lock is dropped: the log callback may call
+	 * back into the library. */
+	ops = nioi_path_ops(dev->path);
+	if (ops->announce_open)
+		ops->announce_open(dev);
+	*out = dev;
+	return 0;
 }
 
 int nio_device_open(struct nio_ctx *ctx, const char *bdf,
@@ -221,7 +259,6 @@ int nio_device_open(struct nio_ctx *ctx, const char *bdf,
 {
 	unsigned int allowed = opts && opts->paths ? opts->paths : NIO_PATHS_ALL;
 	struct path_choice choice = { .path = NIO_PATH_NONE };
-	const struct nioi_path_ops *ops;
 	struct nio_pci_info info;
 	struct nio_device *dev;
 	int ret;
@@ -239,27 +276,51 @@ int nio_device_open(struct nio_ctx *ctx, const char *bdf,
 	dev = new_device(ctx, choice.path, &info);
 	if (!dev)
 		return nioi_fail(ENOMEM, "out of memory");
+	return add_device(dev, &info, &choice, out);
+}
 
-	pthread_mutex_lock(&ctx->lock);
-	ret = open_in_ctx_locked(dev, &info);
-	if (ret) {
-		close_fds(dev);
-		pthread_mutex_unlock(&ctx->lock);
-		free_device(dev);
+int nio_device_open_fd(struct nio_ctx *ctx, int fd,
+		       const struct nio_open_opts *opts, struct nio_device **out)
+{
+	unsigned int allowed = opts && opts->paths ? opts->paths : NIO_PATHS_ALL;
+	struct path_choice choice = { .path = NIO_PATH_NONE };
+	struct nio_pci_info info;
+	struct nio_device *dev;
+	char node[sizeof(info.cdev_node)];
+	int ret, own;
+
+	nioi_clear_error();
+	ret = nioi_vfio_fd_device(fd, &info, &choice.path, node, sizeof(node));
+	if (ret)
 		return ret;
+	if (!(allowed & NIO_PATH_BIT(choice.path)))
+		return nioi_fail(EOPNOTSUPP,
+				 "fd %d is %s, a node of the %s path, which the caller excluded",
+				 fd, node, nio_path_name(choice.path));
+	ret = check_bound(&info);
+	if (ret)
+		return ret;
+	/* The node need not exist in this process's /dev: name it anyway */
+	if (choice.path == NIO_PATH_LEGACY_GROUP)
+		snprintf(info.group_node, sizeof(info.group_node), "%.63s", node);
+	else
+		snprintf(info.cdev_node, sizeof(info.cdev_node), "%s", node);
+	snprintf(choice.why, sizeof(choice.why), "handed over as fd %d; ", fd);
+	choice.len = strlen(choice.why);
+	/* Our own reference: the caller may close theirs at any time */
+	own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (own < 0)
+		return nioi_fail(errno, "fd %d: %s", fd, strerror(errno));
+	dev = new_device(ctx, choice.path, &info);
+	if (!dev) {
+		close(own);
+		return nioi_fail(ENOMEM, "out of memory");
 	}
-	describe(dev, &choice);
-	ctx->path = dev->path;
-	dev->next = ctx->devices;
-	ctx->devices = dev;
-	pthread_mutex_unlock(&ctx->lock);
-	/* Said once the context lock is dropped: the log callback may call
-	 * back into the library. */
-	ops = nioi_path_ops(dev->path);
-	if (ops->announce_open)
-		ops->announce_open(dev);
-	*out = dev;
-	return 0;
+	if (choice.path == NIO_PATH_LEGACY_GROUP)
+		dev->group_fd = own;
+	else
+		dev->fd = own;
+	return add_device(dev, &info, &choice, out);
 }
 
 static int irq_disable_locked(struct nio_device *dev, enum nio_irq_kind kind);

@@ -38,6 +38,12 @@ int nioi_write_text(const char *path, const char *text);
 /* Last path component of a symlink's target; -errno on failure. */
 int nioi_link_name(const char *path, char *name, size_t len);
 int nioi_exists(const char *path);
+/*
+ * The PCI device and path of a VFIO node handed over as fd: a device cdev
+ * or a no-IOMMU group of one device. node gets the node's /dev path.
+ */
+int nioi_vfio_fd_device(int fd, struct nio_pci_info *info, enum nio_path *path,
+			char *node, size_t node_len);
 /* Whole file into a malloc()ed, NUL-terminated buffer; gunzips .gz. */
 int nioi_slurp(const char *path, char **text, size_t *len);
 
@@ -167,6 +173,7 @@ struct nio_ctx {
 	uint32_t ioas_id;
 	int container;		/* path 3 */
 	bool container_set;	/* VFIO_SET_IOMMU done */
+	bool handed_iommufd;	/* nio_ctx_new_iommufd(): IOMMUFD paths only */
 	struct nio_device *devices;
 	struct nioi_dma *dmas;
 	struct nioi_xlate xlate;

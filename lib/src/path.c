@@ -75,6 +75,9 @@ int nioi_open_node(struct nio_device *dev, const char *node, int *fd)
 	char path[PATH_MAX];
 
 	snprintf(dev->node, sizeof(dev->node), "%s", node);
+	/* Handed over by the caller (nio_device_open_fd()): already open */
+	if (*fd >= 0)
+		return 0;
 	*fd = open(nioi_path(path, sizeof(path), "%s", dev->node),
 		   O_RDWR | O_CLOEXEC);
 	return *fd < 0 ? nioi_open_error(errno, dev) : 0;

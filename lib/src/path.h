@@ -71,7 +71,8 @@ const struct nioi_path_ops *nioi_path_ops(enum nio_path path);
 
 /* Opening dev->node failed with err: say why, with dev's path's advice. */
 int nioi_open_error(int err, const struct nio_device *dev);
-/* Open node (a /dev path) as dev's node into *fd; errors as above. */
+/* Open node (a /dev path) as dev's node into *fd, unless *fd is already
+ * open (a node handed over); errors as above. */
 int nioi_open_node(struct nio_device *dev, const char *node, int *fd);
 /* Pinning len bytes by what failed with err: RLIMIT_MEMLOCK, most likely. */
 int nioi_memlock_error(int err, size_t len, const char *what);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -502,5 +503,89 @@ int nio_pci_unbind_vfio(const char *bdf, const char *restore)
 		return 0;
 	}
 	probe(info.bdf);
+	return 0;
+}
+
+/* ---- handed-over fds (nio_device_open_fd()) ---- */
+
+/*
+ * The name of the VFIO node fd has open: for a character device, the name
+ * sysfs gives its device number (this works when the node is not in this
+ * process's /dev, as in a pod given only the fd); else what /proc says the
+ * fd was opened as.
+ */
+static int vfio_fd_node_name(int fd, char *name, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return nioi_fail(errno, "fd %d: %s", fd, strerror(errno));
+	if (S_ISCHR(st.st_mode) &&
+	    !nioi_link_name(nioi_path(path, sizeof(path), "/sys/dev/char/%u:%u",
+				      major(st.st_rdev), minor(st.st_rdev)),
+			    name, len))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (nioi_link_name(path, name, len))
+		return nioi_fail(EBADF, "fd %d is not open", fd);
+	return 0;
+}
+
+/* What kind of VFIO node name is, and the cdev name or group number */
+static enum nio_path vfio_node_kind(const char *name, int *group)
+{
+	char *end;
+
+	if (!strncmp(name, "noiommu-vfio", 12))
+		return NIO_PATH_NOIOMMU_CDEV;
+	if (!strncmp(name, "vfio", 4) && name[4] >= '0' && name[4] <= '9')
+		return NIO_PATH_IOMMU_CDEV;
+	if (!strncmp(name, "noiommu-", 8)) {
+		errno = 0;
+		*group = (int)strtol(name + 8, &end, 10);
+		if (!errno && end != name + 8 && !*end && *group >= 0)
+			return NIO_PATH_LEGACY_GROUP;
+	}
+	return NIO_PATH_NONE;
+}
+
+int nioi_vfio_fd_device(int fd, struct nio_pci_info *info, enum nio_path *path,
+			char *node, size_t node_len)
+{
+	struct nio_pci_info *list;
+	char name[64];
+	int group = -1, ret, found = 0;
+	size_t n, i;
+
+	ret = vfio_fd_node_name(fd, name, sizeof(name));
+	if (ret)
+		return ret;
+	*path = vfio_node_kind(name, &group);
+	if (*path == NIO_PATH_NONE)
+		return nioi_fail(EINVAL,
+				 "fd %d (%s) is not a VFIO device cdev (/dev/vfio/devices/...) or a no-IOMMU group (/dev/vfio/noiommu-N)",
+				 fd, name);
+	ret = nio_pci_list(&list, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		bool match = *path == NIO_PATH_LEGACY_GROUP ?
+			list[i].noiommu && list[i].iommu_group == group :
+			!strcmp(list[i].cdev_name, name);
+
+		if (match && !found++)
+			*info = list[i];
+	}
+	free(list);
+	if (!found)
+		return nioi_fail(ENODEV, "no PCI device has the VFIO node %s of fd %d",
+				 name, fd);
+	if (found > 1)
+		return nioi_fail(EINVAL,
+				 "no-IOMMU group %d of fd %d holds %d devices; the library opens groups of one",
+				 group, fd, found);
+	snprintf(node, node_len, *path == NIO_PATH_LEGACY_GROUP ?
+		 "/dev/vfio/%s" : "/dev/vfio/devices/%s", name);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -584,6 +585,152 @@ TEST_F(lib, error_not_bound_and_mode_off)
 }
 
 /* The boot with no-IOMMU mode off: nothing opens, the message says why. */
+/* ---- fds handed over (nio_device_open_fd(), nio_ctx_new_iommufd()) ---- */
+
+/*
+ * Take fds from the broker process with pidfd_getfd(2), as an agent takes
+ * them from a container runtime. (The lab's kernels have no AF_UNIX, so
+ * no SCM_RIGHTS; the file the receiver gets is the same either way.)
+ */
+static int take_fds(pid_t broker, const int *theirs, int *ours, unsigned int n)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, broker, 0);
+	unsigned int i;
+
+	if (pidfd < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		ours[i] = (int)syscall(SYS_pidfd_getfd, pidfd, theirs[i], 0);
+		if (ours[i] < 0)
+			break;
+	}
+	close(pidfd);
+	return i == n ? 0 : -1;
+}
+
+/*
+ * The receiving side: take the fds, let the broker close its own, then a
+ * context on the handed-over iommufd (cdev) or a new one (legacy group),
+ * the device from the handed-over node, and edu DMA at the library's
+ * addresses. Returns 0, or the number of the failed step.
+ */
+static int use_handed_fds(pid_t broker, const int *theirs, int done_fd,
+			  bool cdev, const char *bdf)
+{
+	int fds[2] = { -1, -1 };
+	struct nio_dma *src, *dst;
+	struct nio_device *dev;
+	volatile void *bar;
+	struct nio_ctx *ctx;
+	uint8_t *s;
+	size_t i;
+
+	if (take_fds(broker, theirs, fds, cdev ? 2 : 1))
+		return 1;
+	/* The broker closes its fds now: ours must be enough */
+	if (write(done_fd, "x", 1) != 1)
+		return 1;
+	close(done_fd);
+	if (cdev ? nio_ctx_new_iommufd(fds[1], &ctx) : nio_ctx_new(&ctx))
+		return 2;
+	if (nio_device_open_fd(ctx, fds[0], NULL, &dev))
+		return 3;
+	/* The library keeps its own: ours may go too */
+	close(fds[0]);
+	if (cdev)
+		close(fds[1]);
+	if (nio_device_path(dev) != expected_path() ||
+	    strcmp(nio_device_bdf(dev), bdf))
+		return 4;
+	if (nio_bar_map(dev, 0, &bar, NULL) || nio_bus_master(dev, true))
+		return 5;
+	if (nio_dma_alloc(ctx, PAGE, NIO_DMA_SMALL, &src) ||
+	    nio_dma_alloc(ctx, PAGE, NIO_DMA_SMALL, &dst))
+		return 6;
+	s = src->vaddr;
+	for (i = 0; i < PAGE; i++)
+		s[i] = (uint8_t)(i * 7 + 3);
+	if (edu_round_trip(bar, nio_dma_addr(src, 0, NULL),
+			   nio_dma_addr(dst, 0, NULL), PAGE))
+		return 7;
+	if (memcmp(src->vaddr, dst->vaddr, PAGE))
+		return 8;
+	nio_ctx_free(ctx);
+	return 0;
+}
+
+/*
+ * A broker (this process) opens the device's node and, for the cdev, an
+ * iommufd; another process takes them, the broker closes its own, and the
+ * receiver drives the device with the library. In the guest the nodes are
+ * character devices: the library finds the device by the node's device
+ * number in /sys/dev/char.
+ */
+TEST(open_fd_handed_over_by_a_broker)
+{
+	bool cdev = expected_path() == NIO_PATH_NOIOMMU_CDEV;
+	struct nio_pci_info info;
+	int fds[2], done[2], status;
+	char bdf[16], byte;
+	pid_t pid;
+
+	if (!noiommu_on())
+		SKIP(return, "no-IOMMU mode is off in this kernel/boot");
+	edu_bdf(1, bdf);
+	ASSERT_NE(0, bdf[0]);
+	ASSERT_EQ(0, nio_pci_info(bdf, &info));
+	fds[0] = open(cdev ? info.cdev_node : info.group_node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fds[0]) TH_LOG("%s: %s", cdev ? info.cdev_node :
+				    info.group_node, strerror(errno));
+	fds[1] = cdev ? open("/dev/iommu", O_RDWR | O_CLOEXEC) : -1;
+	ASSERT_TRUE(!cdev || fds[1] >= 0);
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* Not inherited: taken from the broker, as a pod would */
+		close(fds[0]);
+		if (cdev)
+			close(fds[1]);
+		close(done[0]);
+		status = use_handed_fds(getppid(), fds, done[1], cdev, bdf);
+		if (status)
+			fprintf(stderr, "# receiver, step %d: %s\n", status,
+				nio_errmsg());
+		_exit(status);
+	}
+	close(done[1]);
+	/* The receiver has its own: close ours (EOF if it failed first) */
+	ASSERT_LE(0, read(done[0], &byte, 1));
+	close(done[0]);
+	close(fds[0]);
+	if (cdev)
+		close(fds[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("the receiver failed at step %d (1 take fds, 2 context, 3 open, 4 path or BDF, 5 BAR, 6 DMA alloc, 7 edu DMA, 8 data)",
+		       WEXITSTATUS(status));
+}
+
+/* fds that are no VFIO node, or no iommufd, are refused */
+TEST(open_fd_refuses_what_is_no_vfio_node)
+{
+	int null = open("/dev/null", O_RDWR);
+	struct nio_device *dev = NULL;
+	struct nio_ctx *ctx;
+
+	ASSERT_LE(0, null);
+	EXPECT_EQ(-EINVAL, nio_ctx_new_iommufd(null, &ctx));
+	EXPECT_NE(NULL, strstr(nio_errmsg(), "not an iommufd")) TH_LOG("%s", nio_errmsg());
+	ASSERT_EQ(0, nio_ctx_new(&ctx));
+	EXPECT_EQ(-EINVAL, nio_device_open_fd(ctx, null, NULL, &dev));
+	EXPECT_NE(NULL, strstr(nio_errmsg(), "not a VFIO device cdev")) TH_LOG("%s", nio_errmsg());
+	EXPECT_EQ(NULL, dev);
+	nio_ctx_free(ctx);
+	close(null);
+}
+
 TEST(error_mode_off_at_boot)
 {
 	struct nio_device *dev;

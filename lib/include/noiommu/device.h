@@ -21,6 +21,15 @@ struct nio_device;
 int nio_ctx_new(struct nio_ctx **ctx);
 /* Closes remaining devices and frees remaining DMA buffers. */
 void nio_ctx_free(struct nio_ctx *ctx);
+/*
+ * A context on an iommufd that was handed over (a Kubernetes device
+ * plugin, a container runtime): an open /dev/iommu. The library keeps its
+ * own duplicate, so the caller may close iommufd at any time, and makes
+ * its own IOAS in it. Such a context opens devices on the two IOMMUFD
+ * paths only (-EXDEV for the legacy path). Errors: -EBADF (iommufd is not
+ * open), -EINVAL (not an iommufd), the IOMMU_IOAS_ALLOC errno. (2.2)
+ */
+int nio_ctx_new_iommufd(int iommufd, struct nio_ctx **ctx);
 /* Path of the context's devices (NONE until the first device opens). */
 enum nio_path nio_ctx_path(const struct nio_ctx *ctx);
 
@@ -34,6 +43,18 @@ struct nio_open_opts {
  */
 int nio_device_open(struct nio_ctx *ctx, const char *bdf,
 		    const struct nio_open_opts *opts, struct nio_device **dev);
+/*
+ * Open a device from a VFIO node that was handed over as fd: a device cdev
+ * (/dev/vfio/devices/noiommu-vfioX or vfioX) not yet bound to an iommufd,
+ * or a no-IOMMU group (/dev/vfio/noiommu-N) of one device. The node fixes
+ * the path; opts->paths may only exclude it (-EOPNOTSUPP). The node need
+ * not exist in this process's /dev (the device is found through sysfs),
+ * and the library keeps its own duplicate of fd: the caller may close
+ * theirs. Otherwise as nio_device_open(); -EINVAL when fd is no such node,
+ * -ENODEV when no PCI device has it. (2.2)
+ */
+int nio_device_open_fd(struct nio_ctx *ctx, int fd,
+		       const struct nio_open_opts *opts, struct nio_device **dev);
 void nio_device_close(struct nio_device *dev);
 enum nio_path nio_device_path(const struct nio_device *dev);
 /* Why this path was chosen (and why better ones were not). */

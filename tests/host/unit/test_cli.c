@@ -159,7 +159,7 @@ TEST_F(cli, errors_in_json_and_usage)
 	ASSERT_EQ(2, cli(self->out, self->root, "bind"));
 	ASSERT_EQ(2, cli(self->out, self->root, "--bogus"));
 	ASSERT_EQ(0, cli(self->out, self->root, "--version"));
-	ASSERT_NE(NULL, strstr(self->out, "noiommu 2.1.0"));
+	ASSERT_NE(NULL, strstr(self->out, "noiommu 2.2.0"));
 }
 
 /* Nothing to give back: refused, driver_override and the probe untouched. */
@@ -402,7 +402,7 @@ TEST_F(cli, json_absent_values_are_null)
 		"v[\"usable\"] is False"))
 		TH_LOG("%s", self->out);
 	ASSERT_EQ(0, cli_stdout(self->out, self->root, "--json --version"));
-	ASSERT_TRUE(json_holds(self->out, "v == {\"version\": \"2.1.0\"}"))
+	ASSERT_TRUE(json_holds(self->out, "v == {\"version\": \"2.2.0\"}"))
 		TH_LOG("%s", self->out);
 }
 
