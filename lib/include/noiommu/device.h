@@ -17,17 +17,30 @@ extern "C" {
 struct nio_ctx;
 struct nio_device;
 
-/* A DMA address space; the devices opened in it share its mappings. */
+/**
+ * nio_ctx_new() - a new DMA address space
+ * @ctx: receives the context
+ *
+ * The devices opened in a context share its mappings, and so its path:
+ * the first device decides it.
+ *
+ * Return: 0, or -ENOMEM.
+ */
 int nio_ctx_new(struct nio_ctx **ctx);
 /* Closes remaining devices and frees remaining DMA buffers. */
 void nio_ctx_free(struct nio_ctx *ctx);
-/*
- * A context on an iommufd that was handed over (a Kubernetes device
- * plugin, a container runtime): an open /dev/iommu. The library keeps its
- * own duplicate, so the caller may close iommufd at any time, and makes
- * its own IOAS in it. Such a context opens devices on the two IOMMUFD
- * paths only (-EXDEV for the legacy path). Errors: -EBADF (iommufd is not
- * open), -EINVAL (not an iommufd), the IOMMU_IOAS_ALLOC errno. (2.2)
+/**
+ * nio_ctx_new_iommufd() - a context on an iommufd that was handed over
+ * @iommufd: an open /dev/iommu, from a Kubernetes device plugin or a
+ *	     container runtime
+ * @ctx: receives the context
+ *
+ * The library keeps its own duplicate of @iommufd, so the caller may close
+ * theirs at any time, and allocates its own IOAS in it. The context opens
+ * devices on the two IOMMUFD paths only. Since 2.2.
+ *
+ * Return: 0; -EBADF when @iommufd is not open; -EINVAL when it is not an
+ * iommufd; another errno of IOMMU_IOAS_ALLOC; -ENOMEM.
  */
 int nio_ctx_new_iommufd(int iommufd, struct nio_ctx **ctx);
 /* Path of the context's devices (NONE until the first device opens). */
@@ -37,21 +50,46 @@ struct nio_open_opts {
 	unsigned int paths;	/* NIO_PATH_BIT()s allowed; 0 = all */
 };
 
-/*
- * Open bdf (bound to vfio-pci) through the best allowed path. All devices
- * of a context use one path: -EXDEV when bdf would need another.
+/**
+ * nio_device_open() - open a PCI device for DMA through the best path
+ * @ctx: the context whose address space the device joins
+ * @bdf: the device, bound to vfio-pci ("0000:01:00.0" or "01:00.0")
+ * @opts: NULL, or the paths allowed
+ * @dev: receives the device
+ *
+ * Tries the no-IOMMU cdev, the IOMMU cdev and the legacy group, in that
+ * order, among those @opts allows; nio_device_why() tells which was
+ * chosen and why not the others. nio_errmsg() explains every failure.
+ *
+ * Return: 0; -EINVAL or -ENOENT for a bad or unknown @bdf; -ENODEV when
+ * the device has no IOMMU and no-IOMMU mode is off; -ENXIO when it is not
+ * bound to vfio-pci; -EOPNOTSUPP when no allowed path is usable; -EXDEV
+ * when the context's devices use another path (or, in a context from
+ * nio_ctx_new_iommufd(), @bdf needs the legacy path); -EPERM without
+ * CAP_SYS_RAWIO; -EBUSY when another process or context has the device;
+ * another errno of the open or of the VFIO and IOMMUFD ioctls.
  */
 int nio_device_open(struct nio_ctx *ctx, const char *bdf,
 		    const struct nio_open_opts *opts, struct nio_device **dev);
-/*
- * Open a device from a VFIO node that was handed over as fd: a device cdev
- * (/dev/vfio/devices/noiommu-vfioX or vfioX) not yet bound to an iommufd,
- * or a no-IOMMU group (/dev/vfio/noiommu-N) of one device. The node fixes
- * the path; opts->paths may only exclude it (-EOPNOTSUPP). The node need
- * not exist in this process's /dev (the device is found through sysfs),
- * and the library keeps its own duplicate of fd: the caller may close
- * theirs. Otherwise as nio_device_open(); -EINVAL when fd is no such node,
- * -ENODEV when no PCI device has it. (2.2)
+/**
+ * nio_device_open_fd() - open a device from a VFIO node that was handed over
+ * @ctx: the context whose address space the device joins
+ * @fd: an open device cdev (/dev/vfio/devices/noiommu-vfioX or vfioX) not
+ *	yet bound to an iommufd, or a no-IOMMU group (/dev/vfio/noiommu-N)
+ *	of one device
+ * @opts: NULL, or the paths allowed: the node fixes the path, @opts may
+ *	  only exclude it
+ * @dev: receives the device
+ *
+ * The device is found through sysfs by the node's device number, so the
+ * node need not exist in this process's /dev (a pod given only the fd).
+ * The library keeps its own duplicate of @fd: the caller may close theirs.
+ * Since 2.2.
+ *
+ * Return: 0; -EBADF when @fd is not open; -EINVAL when it is no such node
+ * (or a group of several devices); -ENODEV when no PCI device has it;
+ * -EOPNOTSUPP when @opts excludes its path; otherwise as
+ * nio_device_open().
  */
 int nio_device_open_fd(struct nio_ctx *ctx, int fd,
 		       const struct nio_open_opts *opts, struct nio_device **dev);
