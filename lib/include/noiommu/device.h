@@ -27,7 +27,14 @@ struct nio_device;
  * Return: 0, or -ENOMEM.
  */
 int nio_ctx_new(struct nio_ctx **ctx);
-/* Closes remaining devices and frees remaining DMA buffers. */
+/**
+ * nio_ctx_free() - close a context
+ * @ctx: the context, or NULL (nothing happens)
+ *
+ * Frees the pool and every DMA buffer still allocated or mapped, closes
+ * every device still open, and gives back the context's IOAS and iommufd
+ * or container.
+ */
 void nio_ctx_free(struct nio_ctx *ctx);
 /**
  * nio_ctx_new_iommufd() - a context on an iommufd that was handed over
@@ -93,14 +100,26 @@ int nio_device_open(struct nio_ctx *ctx, const char *bdf,
  */
 int nio_device_open_fd(struct nio_ctx *ctx, int fd,
 		       const struct nio_open_opts *opts, struct nio_device **dev);
+/**
+ * nio_device_close() - close a device
+ * @dev: the device, or NULL (nothing happens)
+ *
+ * Disables its interrupts, unmaps its BARs and closes its fds (which, for
+ * a cdev, unbinds it from the iommufd; for a group, leaves the container).
+ * The context's DMA buffers stay for its other devices.
+ */
 void nio_device_close(struct nio_device *dev);
+
+/*
+ * What a device was opened as: its path, why that path (and why not the
+ * better ones), the node opened (/dev/vfio/devices/... or
+ * /dev/vfio/noiommu-N), its BDF and its VFIO device fd, for ioctls the
+ * library does not wrap. The strings live as long as the device.
+ */
 enum nio_path nio_device_path(const struct nio_device *dev);
-/* Why this path was chosen (and why better ones were not). */
 const char *nio_device_why(const struct nio_device *dev);
-/* The node opened: /dev/vfio/devices/... or /dev/vfio/noiommu-N. */
 const char *nio_device_node(const struct nio_device *dev);
 const char *nio_device_bdf(const struct nio_device *dev);
-/* The VFIO device fd, for ioctls the library does not wrap. */
 int nio_device_fd(const struct nio_device *dev);
 
 struct nio_region {
@@ -108,36 +127,106 @@ struct nio_region {
 	uint64_t size;
 	uint32_t flags;		/* VFIO_REGION_INFO_FLAG_* */
 };
-/* index: VFIO_PCI_BAR0_REGION_INDEX.. VFIO_PCI_CONFIG_REGION_INDEX.. */
+/**
+ * nio_region_info() - where a VFIO region of the device is
+ * @dev: the device
+ * @index: VFIO_PCI_BAR0_REGION_INDEX .. VFIO_PCI_CONFIG_REGION_INDEX ..
+ * @region: receives its offset in the device fd, size and flags
+ *
+ * Return: 0, or the errno of VFIO_DEVICE_GET_REGION_INFO (-EINVAL: no
+ * such region).
+ */
 int nio_region_info(struct nio_device *dev, unsigned int index,
 		    struct nio_region *region);
-/* mmap a BAR; unmapped by nio_device_close(). */
+/**
+ * nio_bar_map() - map a memory BAR
+ * @dev: the device
+ * @bar: 0 to 5
+ * @addr: receives the mapping (the same one on every call)
+ * @size: when not NULL, receives its size
+ *
+ * Use the accessors of noiommu/mmio.h on it. nio_device_close() unmaps
+ * it. Thread safe.
+ *
+ * Return: 0; -EINVAL when @bar is above 5 or cannot be mmap()ed (an I/O
+ * port BAR: use pread()/pwrite() on nio_device_fd()); -ENOENT when the
+ * device has no such BAR; the errno of mmap().
+ */
 int nio_bar_map(struct nio_device *dev, unsigned int bar,
 		volatile void **addr, size_t *size);
+/**
+ * nio_config_read() - read the device's PCI config space
+ * @dev: the device
+ * @offset: the first byte
+ * @buf: receives @len bytes
+ * @len: bytes to read
+ *
+ * Return: 0; -EINVAL when the range goes past the config space; -EIO on a
+ * short read; the errno of pread().
+ */
 int nio_config_read(struct nio_device *dev, unsigned int offset, void *buf,
 		    size_t len);
+/* nio_config_write() - the same, writing; VFIO filters what may change. */
 int nio_config_write(struct nio_device *dev, unsigned int offset,
 		     const void *buf, size_t len);
-/* Enable (or disable) bus mastering; enabling also turns on memory
- * decoding so the BARs answer. */
+/**
+ * nio_bus_master() - let the device do DMA, or stop it
+ * @dev: the device
+ * @enable: true to set Bus Master (and Memory Space, so that the BARs
+ *	    answer), false to clear Bus Master
+ *
+ * Return: 0, or as nio_config_read().
+ */
 int nio_bus_master(struct nio_device *dev, bool enable);
+/**
+ * nio_reset() - reset the device (VFIO_DEVICE_RESET)
+ * @dev: the device
+ *
+ * Return: 0, or the errno of VFIO_DEVICE_RESET (-EINVAL: the device has no
+ * reset method VFIO can use).
+ */
 int nio_reset(struct nio_device *dev);
 
 enum nio_irq_kind { NIO_IRQ_INTX, NIO_IRQ_MSI, NIO_IRQ_MSIX };
-/* Vectors the device offers for kind (0 when none). */
+/**
+ * nio_irq_count() - how many vectors of a kind the device offers
+ * @dev: the device
+ * @kind: NIO_IRQ_INTX, NIO_IRQ_MSI or NIO_IRQ_MSIX
+ * @count: receives the number (0 when none)
+ *
+ * Return: 0; -EINVAL for an unknown @kind; the errno of
+ * VFIO_DEVICE_GET_IRQ_INFO.
+ */
 int nio_irq_count(struct nio_device *dev, enum nio_irq_kind kind,
 		  unsigned int *count);
-/*
- * Deliver vectors 0..count-1 of kind on new eventfds, stored in efds[]
- * (owned by the library until nio_irq_disable() or close).
+/**
+ * nio_irq_enable() - deliver interrupts on eventfds
+ * @dev: the device
+ * @kind: NIO_IRQ_INTX, NIO_IRQ_MSI or NIO_IRQ_MSIX
+ * @count: vectors 0 .. @count - 1 (1 for INTx)
+ * @efds: receives @count new eventfds, which the library owns until
+ *	  nio_irq_disable() or nio_device_close()
+ *
+ * Thread safe. Wait on an eventfd with nio_irq_wait() or poll().
+ *
+ * Return: 0; -EINVAL for an unknown @kind, a @count of 0 or more than the
+ * device offers; -ENOMEM; the errno of eventfd() or VFIO_DEVICE_SET_IRQS.
  */
 int nio_irq_enable(struct nio_device *dev, enum nio_irq_kind kind,
 		   unsigned int count, int *efds);
+/* nio_irq_disable() - stop delivering @kind and close its eventfds. */
 int nio_irq_disable(struct nio_device *dev, enum nio_irq_kind kind);
-/* INTx is masked by the kernel when it fires: unmask after handling. */
+/* nio_irq_unmask_intx() - INTx is masked when it fires: unmask it once
+ * handled. Return: 0, or the errno of VFIO_DEVICE_SET_IRQS. */
 int nio_irq_unmask_intx(struct nio_device *dev);
-/* Wait up to timeout_ms for efd; returns the event count (> 0), or
- * -ETIMEDOUT. */
+/**
+ * nio_irq_wait() - wait for an interrupt
+ * @efd: an eventfd from nio_irq_enable()
+ * @timeout_ms: how long, in milliseconds; negative: for ever
+ *
+ * Return: the number of interrupts since the last wait (> 0); -ETIMEDOUT;
+ * the errno of poll() or read().
+ */
 int nio_irq_wait(int efd, int timeout_ms);
 
 #ifdef __cplusplus
