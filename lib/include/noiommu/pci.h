@@ -30,25 +30,68 @@ struct nio_pci_info {
 	char cdev_node[80];		/* /dev/vfio/devices/<cdev_name> */
 };
 
-/* Canonical "dddd:bb:dd.f" form of bdf ("bb:dd.f" gets domain 0000). */
+/**
+ * nio_bdf_normalize() - the canonical form of a PCI address
+ * @bdf: "dddd:bb:dd.f" or "bb:dd.f" (domain 0000), hex digits
+ * @out: receives "dddd:bb:dd.f"
+ *
+ * Return: 0, or -EINVAL when @bdf is NULL, malformed or out of range.
+ */
 int nio_bdf_normalize(const char *bdf, char out[NIO_BDF_LEN]);
+/**
+ * nio_pci_info() - what sysfs says about a PCI device
+ * @bdf: its address, as nio_bdf_normalize() takes it
+ * @info: receives IDs, driver, IOMMU group and VFIO nodes
+ *
+ * Return: 0; -EINVAL for a malformed @bdf; -ENOENT when no such device.
+ */
 int nio_pci_info(const char *bdf, struct nio_pci_info *info);
-/* Every PCI device, sorted by BDF; free *list with free(). */
+/**
+ * nio_pci_list() - every PCI device, sorted by address
+ * @list: receives an array to free() (NULL when @count is 0)
+ * @count: receives its length
+ *
+ * Return: 0; -ENOMEM; the errno of reading /sys/bus/pci/devices.
+ */
 int nio_pci_list(struct nio_pci_info **list, size_t *count);
-/* BDF of the index-th device with vendor:device; -ENOENT when none. */
+/**
+ * nio_pci_find() - the address of the index-th device with given IDs
+ * @vendor: PCI vendor ID
+ * @device: PCI device ID
+ * @index: 0 for the first, in address order
+ * @bdf: receives the address
+ *
+ * Return: 0; -ENOENT when there is no such device; as nio_pci_list().
+ */
 int nio_pci_find(uint16_t vendor, uint16_t device, unsigned int index,
 		 char bdf[NIO_BDF_LEN]);
-/*
- * Bind bdf to vfio-pci through driver_override; the driver it had is
- * stored in prev ("" when none). Binding a device already on vfio-pci
- * succeeds and leaves prev as "vfio-pci".
+/**
+ * nio_pci_bind_vfio() - hand a device to vfio-pci
+ * @bdf: the device
+ * @prev: receives the driver it had ("" when none; "vfio-pci" when it
+ *	  already was on vfio-pci, which succeeds)
+ * @prev_len: size of @prev
+ *
+ * Unbinds the current driver, sets driver_override to vfio-pci and
+ * probes. A device vfio-pci does not take is left as it was found.
+ * Needs root.
+ *
+ * Return: 0; as nio_pci_info(); -ENODEV when vfio-pci is not loaded, or
+ * refuses a device without an IOMMU because no-IOMMU mode is off; -EIO
+ * when vfio-pci did not bind it for another reason; the errno of a sysfs
+ * write.
  */
 int nio_pci_bind_vfio(const char *bdf, char *prev, size_t prev_len);
-/*
- * Unbind bdf from vfio-pci, clear driver_override and hand the device to
- * restore (a driver name) or, when restore is NULL or "", to whatever
- * driver the kernel picks. A device not bound to vfio-pci (another driver
- * or none) is left untouched: -EINVAL.
+/**
+ * nio_pci_unbind_vfio() - take a device back from vfio-pci
+ * @bdf: the device, bound to vfio-pci
+ * @restore: the driver to hand it to, or NULL or "" for whatever driver
+ *	     the kernel picks
+ *
+ * Unbinds vfio-pci, clears driver_override and probes. Needs root.
+ *
+ * Return: 0; as nio_pci_info(); -EINVAL when the device is not bound to
+ * vfio-pci (it is left untouched); the errno of a sysfs write.
  */
 int nio_pci_unbind_vfio(const char *bdf, const char *restore);
 
