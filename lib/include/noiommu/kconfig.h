@@ -27,15 +27,39 @@ struct nio_kconfig {
 	char why[512];		/* human explanation of the verdict */
 };
 
-/* Parse a kernel .config (plain or gzip, e.g. /proc/config.gz). */
+/**
+ * nio_kconfig_read() - judge a kernel .config file
+ * @path: the file, plain or gzip (e.g. /proc/config.gz)
+ * @k: receives the options and the verdict
+ *
+ * Return: 0; -EISDIR or -EINVAL (not a regular file); -EFBIG (too large
+ * for a kernel config); -ENOMEM; the errno of opening or reading it; as
+ * nio_kconfig_parse() for its contents.
+ */
 int nio_kconfig_read(const char *path, struct nio_kconfig *k);
-/*
- * The running kernel's config (/proc/config.gz, else /boot/config-RELEASE),
- * with the options vfio-noiommu-dkms's modules add when they are installed
- * for this kernel. source (len bytes) names where it came from, e.g.
- * "/boot/config-6.12.117+deb12-cloud-amd64 + vfio-noiommu-dkms".
+/**
+ * nio_kconfig_running() - judge the running kernel's config
+ * @k: receives the options and the verdict
+ * @source: receives where the config came from, e.g.
+ *	    "/boot/config-6.12.117+deb12-cloud-amd64 + vfio-noiommu-dkms"
+ * @len: size of @source
+ *
+ * Reads /proc/config.gz, else /boot/config-RELEASE, and adds the options
+ * vfio-noiommu-dkms's modules bring when they are installed for this
+ * kernel.
+ *
+ * Return: 0; -ENOENT when neither file exists; as nio_kconfig_read().
  */
 int nio_kconfig_running(struct nio_kconfig *k, char *source, size_t len);
+/**
+ * nio_kconfig_parse() - judge a kernel config held in memory
+ * @text: the config; need not be NUL-terminated
+ * @len: its length: nothing past it is read
+ * @k: receives the options and the verdict
+ *
+ * Return: 0, or -EINVAL when @text is NULL, has a line that is neither
+ * CONFIG_NAME=value nor a comment, or has no CONFIG_ line at all.
+ */
 int nio_kconfig_parse(const char *text, size_t len, struct nio_kconfig *k);
 
 struct nio_status {
@@ -53,6 +77,13 @@ struct nio_status {
 	enum nio_path best_path;	/* best path a no-IOMMU device gets */
 	char why[512];
 };
+/**
+ * nio_status_read() - what the running system offers no-IOMMU devices
+ * @st: receives the module parameter, config, nodes, taint and the best
+ *	path; what cannot be read is reported as unknown in it
+ *
+ * Return: 0.
+ */
 int nio_status_read(struct nio_status *st);
 
 #ifdef __cplusplus
