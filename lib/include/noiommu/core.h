@@ -13,21 +13,39 @@ extern "C" {
 
 /* ---- errors and logging ------------------------------------------------ */
 
-/* Message of this thread's last failure ("" when none). */
+/**
+ * nio_errmsg() - why this thread's last failed call failed
+ *
+ * Every function that returns a negative errno (or NIO_BAD_ADDR, NULL)
+ * also leaves a message saying what failed and what would help. Read it
+ * right after the failing call: a later call that succeeds may leave it
+ * as it was.
+ *
+ * Return: the message, "" when there is none; valid until this thread's
+ * next call into the library.
+ */
 const char *nio_errmsg(void);
 
 enum nio_log_level { NIO_LOG_WARN, NIO_LOG_INFO };
 typedef void (*nio_log_fn)(enum nio_log_level level, const char *msg,
 			   void *arg);
-/*
- * Where warnings (e.g. "legacy path: pages are not long-term pinned") go.
- * Default: "libnoiommu: warning: ..." on stderr. NULL silences them.
+/**
+ * nio_set_log() - where warnings go
+ * @fn: called with each warning or note (e.g. "legacy path: pages are not
+ *	long-term pinned"); NULL silences them. The default prints
+ *	"libnoiommu: warning: ..." on stderr.
+ * @arg: passed to @fn
+ *
+ * Thread safe. The library never calls @fn with a lock held, so @fn may
+ * call back into it.
  */
 void nio_set_log(nio_log_fn fn, void *arg);
 
-/*
- * Prefix for every /sys, /dev and /proc path the library reads (default
- * ""). For tests that run against a fake tree; not thread safe.
+/**
+ * nio_set_root() - read /sys, /dev and /proc under another directory
+ * @root: the prefix, or NULL for none (the default)
+ *
+ * For tests that run against a fake tree. Not thread safe.
  */
 void nio_set_root(const char *root);
 
