@@ -56,30 +56,67 @@ struct nio_dma {
 
 #define NIO_BAD_ADDR UINT64_MAX
 
-/*
- * Allocate size bytes (rounded up to the page size) of zeroed, pinned
- * memory the device can reach. Without a flag, buffers of at least 2 MiB
- * use 2 MiB pages when the system has free huge pages, else 4 KiB pages.
- * NIO_DMA_CONTIG: the whole buffer must be one run for the device (a
- * 2 MiB page is used when 4 KiB pages do not happen to be contiguous);
- * -ENOMEM when that cannot be had.
+/**
+ * nio_dma_alloc() - zeroed, pinned memory the context's devices can reach
+ * @ctx: a context with an open device (the device decides the path)
+ * @size: bytes, rounded up to the page size
+ * @flags: NIO_DMA_HUGE or NIO_DMA_SMALL (the default: 2 MiB pages for 2 MiB
+ *	   or more when the system has free huge pages, else 4 KiB),
+ *	   NIO_DMA_READONLY, NIO_DMA_CONTIG (one run for the device; a 2 MiB
+ *	   page is used when 4 KiB pages do not happen to be contiguous)
+ * @dma: receives the buffer, its segments and device addresses
+ *
+ * Thread safe.
+ *
+ * Return: 0; -EINVAL for unknown flags, HUGE with SMALL, a @size out of
+ * range or no device open yet; -ENOMEM for no memory, no huge page when
+ * HUGE or CONTIG needs one, or RLIMIT_MEMLOCK (nio_errmsg() says which);
+ * -EPERM without CAP_SYS_RAWIO (no-IOMMU cdev: GET_PA; legacy: pagemap
+ * needs CAP_SYS_ADMIN); -EOPNOTSUPP when no no-IOMMU page table stores the
+ * memory.
  */
 int nio_dma_alloc(struct nio_ctx *ctx, size_t size, unsigned int flags,
 		  struct nio_dma **dma);
-/*
- * Make caller memory (page aligned, size a multiple of the page size)
- * reachable by the context's devices; the memory stays the caller's.
- * NIO_DMA_CONTIG: -EINVAL (and nothing mapped) unless the memory is one
- * run for the device.
+/**
+ * nio_dma_map() - make caller memory reachable by the context's devices
+ * @ctx: a context with an open device
+ * @vaddr: the memory, 4 KiB aligned (2 MiB with NIO_DMA_HUGE); it stays
+ *	   the caller's, pinned until nio_dma_free()
+ * @size: a non-zero multiple of 4 KiB (2 MiB with NIO_DMA_HUGE)
+ * @flags: as nio_dma_alloc(); with NIO_DMA_CONTIG nothing is mapped unless
+ *	   the memory is one run for the device
+ * @dma: receives the buffer description
+ *
+ * Thread safe. The memory stays where the device expects it across
+ * fork() (lib/README.md says how, per path).
+ *
+ * Return: 0; -EINVAL for misaligned or wrapping memory, bad flags, no
+ * device open yet, or NIO_DMA_CONTIG memory of several runs; -EFAULT when
+ * the memory is not fully mapped; otherwise as nio_dma_alloc().
  */
 int nio_dma_map(struct nio_ctx *ctx, void *vaddr, size_t size,
 		unsigned int flags, struct nio_dma **dma);
-/* Unmap (and for nio_dma_alloc() memory, free) the buffer. */
+/**
+ * nio_dma_free() - unpin a buffer (and free it, if the library allocated it)
+ * @ctx: the context it belongs to
+ * @dma: the buffer, or NULL (nothing happens)
+ *
+ * The devices must be done with it. Thread safe.
+ *
+ * Return: 0; -EINVAL when @dma does not belong to @ctx; the errno of
+ * unpinning (the buffer is forgotten all the same).
+ */
 int nio_dma_free(struct nio_ctx *ctx, struct nio_dma *dma);
-/*
- * Device address of byte offset of the buffer, or NIO_BAD_ADDR when
- * offset is outside it. When contig is not NULL it receives the number of
- * bytes contiguous for the device from there. No system call.
+/**
+ * nio_dma_addr() - device address of a byte of a buffer
+ * @dma: the buffer
+ * @offset: the byte
+ * @contig: when not NULL, receives the number of bytes contiguous for the
+ *	    device from there
+ *
+ * No system call, no lock.
+ *
+ * Return: the address, or NIO_BAD_ADDR when @offset is outside the buffer.
  */
 uint64_t nio_dma_addr(const struct nio_dma *dma, size_t offset,
 		      size_t *contig);
