@@ -62,9 +62,20 @@ enum nio_path {
 		       NIO_PATH_BIT(NIO_PATH_IOMMU_CDEV) | \
 		       NIO_PATH_BIT(NIO_PATH_LEGACY_GROUP))
 
-/* Short name: "noiommu-cdev", "iommu-cdev", "legacy-group" or "none". */
+/**
+ * nio_path_name() - the short name of a path
+ * @path: the path
+ *
+ * Return: "noiommu-cdev", "iommu-cdev", "legacy-group" or "none".
+ */
 const char *nio_path_name(enum nio_path path);
-/* One line describing how DMA addresses are obtained on that path. */
+/**
+ * nio_path_summary() - how a path finds DMA addresses
+ * @path: the path
+ *
+ * Return: one line, e.g. for the no-IOMMU cdev "pages pinned by
+ * IOMMU_IOAS_MAP, physical addresses from IOMMU_IOAS_NOIOMMU_GET_PA".
+ */
 const char *nio_path_summary(enum nio_path path);
 
 #ifdef __cplusplus

@@ -50,7 +50,12 @@ void nio_ctx_free(struct nio_ctx *ctx);
  * iommufd; another errno of IOMMU_IOAS_ALLOC; -ENOMEM.
  */
 int nio_ctx_new_iommufd(int iommufd, struct nio_ctx **ctx);
-/* Path of the context's devices (NONE until the first device opens). */
+/**
+ * nio_ctx_path() - the path of the context's devices
+ * @ctx: the context
+ *
+ * Return: the path, NIO_PATH_NONE until the first device opens.
+ */
 enum nio_path nio_ctx_path(const struct nio_ctx *ctx);
 
 struct nio_open_opts {
@@ -110,16 +115,45 @@ int nio_device_open_fd(struct nio_ctx *ctx, int fd,
  */
 void nio_device_close(struct nio_device *dev);
 
-/*
- * What a device was opened as: its path, why that path (and why not the
- * better ones), the node opened (/dev/vfio/devices/... or
- * /dev/vfio/noiommu-N), its BDF and its VFIO device fd, for ioctls the
- * library does not wrap. The strings live as long as the device.
+/**
+ * nio_device_path() - the path a device was opened through
+ * @dev: the device
+ *
+ * Return: its path.
  */
 enum nio_path nio_device_path(const struct nio_device *dev);
+/**
+ * nio_device_why() - why the device got its path
+ * @dev: the device
+ *
+ * Return: one line: the path, the node, how DMA addresses are found there
+ * and why the better paths were not taken; as long-lived as @dev.
+ */
 const char *nio_device_why(const struct nio_device *dev);
+/**
+ * nio_device_node() - the VFIO node of the device
+ * @dev: the device
+ *
+ * Return: /dev/vfio/devices/... or /dev/vfio/noiommu-N; as long-lived as
+ * @dev.
+ */
 const char *nio_device_node(const struct nio_device *dev);
+/**
+ * nio_device_bdf() - the PCI address of the device
+ * @dev: the device
+ *
+ * Return: "dddd:bb:dd.f"; as long-lived as @dev.
+ */
 const char *nio_device_bdf(const struct nio_device *dev);
+/**
+ * nio_device_fd() - the VFIO device fd
+ * @dev: the device
+ *
+ * For VFIO ioctls the library does not wrap. The library owns it: do not
+ * close it.
+ *
+ * Return: the fd.
+ */
 int nio_device_fd(const struct nio_device *dev);
 
 struct nio_region {
@@ -166,7 +200,18 @@ int nio_bar_map(struct nio_device *dev, unsigned int bar,
  */
 int nio_config_read(struct nio_device *dev, unsigned int offset, void *buf,
 		    size_t len);
-/* nio_config_write() - the same, writing; VFIO filters what may change. */
+/**
+ * nio_config_write() - write the device's PCI config space
+ * @dev: the device
+ * @offset: the first byte
+ * @buf: @len bytes to write
+ * @len: bytes to write
+ *
+ * VFIO decides which bits a write may change (it virtualizes some).
+ *
+ * Return: 0; -EINVAL when the range goes past the config space; -EIO on a
+ * short write; the errno of pwrite().
+ */
 int nio_config_write(struct nio_device *dev, unsigned int offset,
 		     const void *buf, size_t len);
 /**
@@ -214,10 +259,25 @@ int nio_irq_count(struct nio_device *dev, enum nio_irq_kind kind,
  */
 int nio_irq_enable(struct nio_device *dev, enum nio_irq_kind kind,
 		   unsigned int count, int *efds);
-/* nio_irq_disable() - stop delivering @kind and close its eventfds. */
+/**
+ * nio_irq_disable() - stop delivering interrupts of a kind
+ * @dev: the device
+ * @kind: NIO_IRQ_INTX, NIO_IRQ_MSI or NIO_IRQ_MSIX
+ *
+ * Closes the eventfds nio_irq_enable() gave. Thread safe.
+ *
+ * Return: 0 (also when @kind was not enabled), or -EINVAL for an unknown
+ * @kind.
+ */
 int nio_irq_disable(struct nio_device *dev, enum nio_irq_kind kind);
-/* nio_irq_unmask_intx() - INTx is masked when it fires: unmask it once
- * handled. Return: 0, or the errno of VFIO_DEVICE_SET_IRQS. */
+/**
+ * nio_irq_unmask_intx() - unmask INTx once it has been handled
+ * @dev: the device
+ *
+ * The kernel masks INTx when it fires, until this.
+ *
+ * Return: 0, or the errno of VFIO_DEVICE_SET_IRQS.
+ */
 int nio_irq_unmask_intx(struct nio_device *dev);
 /**
  * nio_irq_wait() - wait for an interrupt
