@@ -106,6 +106,34 @@ TEST_F(kernel, segments_never_leave_their_buffer)
 }
 
 /* Each kernel's answer once no page table holds the memory, explained */
+/*
+ * NIO_DMA_CONTIG means one run for the device or nothing: the fake
+ * kernel's runs are 3 pages long, so 4 pages are never one run. (In the
+ * lab's guests fresh pages may happen to be contiguous.)
+ */
+TEST_F(kernel, contig_is_one_run_or_refused)
+{
+	struct nio_dma *d = NULL;
+	void *mem = aligned_alloc(PAGE, 4 * PAGE);
+
+	ASSERT_NE(NULL, mem);
+	ASSERT_EQ(-ENOMEM, nio_dma_alloc(self->ctx, 4 * PAGE,
+					 NIO_DMA_CONTIG | NIO_DMA_SMALL, &d));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "contiguous for the device"))
+		TH_LOG("%s", nio_errmsg());
+	ASSERT_EQ(-EINVAL, nio_dma_map(self->ctx, mem, 4 * PAGE,
+				       NIO_DMA_CONTIG, &d));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), "separate runs"))
+		TH_LOG("%s", nio_errmsg());
+	/* Neither left anything mapped */
+	ASSERT_EQ(0, fk.nr_areas);
+	ASSERT_EQ(0, nio_dma_alloc(self->ctx, PAGE, NIO_DMA_CONTIG | NIO_DMA_SMALL,
+				   &d));
+	ASSERT_EQ(1, d->nsegs);
+	ASSERT_EQ(0, nio_dma_free(self->ctx, d));
+	free(mem);
+}
+
 TEST_F(kernel, lookup_without_a_page_table_is_explained)
 {
 	struct nio_dma *d;
