@@ -17,3 +17,11 @@ check() {
 	fi
 }
 done_testing() { [ "$TAP_FAILED" -eq 0 ]; }
+# need_kernel_tree ROOT: prepare the lab's kernel tree (lab/tree), or
+# report one failed test that says it could not and exit.
+need_kernel_tree() {
+	"$1/lab/tree" >/dev/null 2>&1 && return 0
+	plan 1
+	check "kernel tree prepares" false
+	exit 1
+}

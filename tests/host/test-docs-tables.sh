@@ -8,7 +8,7 @@ root=$(cd "$here/../.." && pwd)
 . "$root/lab/lib.sh"
 . "$here/tap.sh"
 
-"$root/lab/tree" >/dev/null 2>&1 || { plan 1; check "kernel tree prepares" false; exit 1; }
+need_kernel_tree "$root"
 out=$LAB_BUILD/host/docs-tables
 hdr=$LAB_BUILD/host/headers
 mkdir -p "$out"

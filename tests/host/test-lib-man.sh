@@ -7,7 +7,7 @@ root=$(cd "$here/../.." && pwd)
 . "$root/lab/lib.sh"
 . "$here/tap.sh"
 
-"$root/lab/tree" >/dev/null 2>&1 || { plan 1; check "kernel tree prepares" false; exit 1; }
+need_kernel_tree "$root"
 plan 3
 check "lib/man/man3 is what lib/gen-man makes of the headers" \
 	"$root/lib/gen-man" --check

@@ -7,7 +7,7 @@ root=$(cd "$here/../.." && pwd)
 . "$root/lab/lib.sh"
 . "$here/tap.sh"
 
-"$root/lab/tree" >/dev/null 2>&1 || { plan 1; check "kernel tree prepares" false; exit 1; }
+need_kernel_tree "$root"
 mapfile -t patches < <(series_patches)
 
 # Two checkpatch findings depend on the tree, not the patch, and are
