@@ -216,7 +216,7 @@ static void measure(struct setup *s, int huge, unsigned int reps)
 
 static void open_lib(struct setup *s, int index)
 {
-	struct nio_open_opts opts = { .paths = NIO_PATH_BIT(NIO_PATH_NOIOMMU_CDEV) };
+	struct nio_open_opts opts = { .size = sizeof(opts), .paths = NIO_PATH_BIT(NIO_PATH_NOIOMMU_CDEV) };
 	struct nio_device *dev;
 	char bdf[16];
 

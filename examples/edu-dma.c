@@ -273,7 +273,7 @@ static int run(struct nio_ctx *ctx, struct edu *e, const struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct nio_open_opts opts = { 0 };
+	struct nio_open_opts opts = NIO_SIZED_INIT(opts);
 	char bdf[NIO_BDF_LEN];
 	struct edu e = { .irq_fd = -1 };
 	struct options o;

@@ -640,7 +640,7 @@ static int create_io_queues(struct nvme_ctrl *c)
 
 static int ctrl_open(struct nvme_ctrl *c, const char *bdf)
 {
-	struct nio_pci_info pci;
+	struct nio_pci_info pci = NIO_SIZED_INIT(pci);
 	int ret;
 
 	ret = nio_pci_info(bdf, &pci);

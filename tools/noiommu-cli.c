@@ -278,7 +278,7 @@ static void status_json(const struct nio_status *st)
 
 static int cmd_status(int argc, char **argv)
 {
-	struct nio_status st;
+	struct nio_status st = NIO_SIZED_INIT(st);
 	int ret = check_arg_count(argc, argv, 0, 0, "");
 
 	if (ret)
@@ -432,7 +432,7 @@ static int cmd_bind(int argc, char **argv)
 static int cmd_unbind(int argc, char **argv)
 {
 	char bdf[NIO_BDF_LEN], prev[64] = "", path[PATH_MAX];
-	struct nio_pci_info info;
+	struct nio_pci_info info = NIO_SIZED_INIT(info);
 	FILE *f;
 	int ret;
 
@@ -624,7 +624,7 @@ static void pa_print(const struct nio_device *dev, const struct nio_dma *dma)
 
 static int cmd_pa(int argc, char **argv)
 {
-	struct pa_args a = { 0 };
+	struct pa_args a = { .opts = NIO_SIZED_INIT(a.opts) };
 	struct nio_device *dev;
 	struct nio_dma *dma;
 	struct nio_ctx *ctx;

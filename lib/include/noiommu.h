@@ -38,7 +38,7 @@
 #ifndef NOIOMMU_H
 #define NOIOMMU_H
 
-#define NIO_VERSION "2.2.0"
+#define NIO_VERSION "2.3.0"
 
 /*
  * The API in focused headers, all of which this one includes:

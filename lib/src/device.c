@@ -254,17 +254,40 @@ static int add_device(struct nio_device *dev, const struct nio_pci_info *info,
 	return 0;
 }
 
+/* The paths opts allows; its size is checked first (see NIO_SIZED_INIT) */
+static int allowed_paths(const struct nio_open_opts *opts,
+			 unsigned int *allowed)
+{
+	struct nio_open_opts known = { .size = sizeof(known) };
+	int ret;
+
+	*allowed = NIO_PATHS_ALL;
+	if (!opts)
+		return 0;
+	ret = nioi_sized_in(opts, NIOI_OPEN_OPTS_MIN, sizeof(known),
+			    "nio_open_opts");
+	if (ret)
+		return ret;
+	memcpy(&known, opts, opts->size < sizeof(known) ? opts->size : sizeof(known));
+	if (known.paths)
+		*allowed = known.paths;
+	return 0;
+}
+
 int nio_device_open(struct nio_ctx *ctx, const char *bdf,
 		    const struct nio_open_opts *opts, struct nio_device **out)
 {
-	unsigned int allowed = opts && opts->paths ? opts->paths : NIO_PATHS_ALL;
 	struct path_choice choice = { .path = NIO_PATH_NONE };
 	struct nio_pci_info info;
 	struct nio_device *dev;
+	unsigned int allowed;
 	int ret;
 
 	nioi_clear_error();
-	ret = nio_pci_info(bdf, &info);
+	ret = allowed_paths(opts, &allowed);
+	if (ret)
+		return ret;
+	ret = nioi_pci_info(bdf, &info);
 	if (ret)
 		return ret;
 	ret = check_bound(&info);
@@ -282,14 +305,17 @@ int nio_device_open(struct nio_ctx *ctx, const char *bdf,
 int nio_device_open_fd(struct nio_ctx *ctx, int fd,
 		       const struct nio_open_opts *opts, struct nio_device **out)
 {
-	unsigned int allowed = opts && opts->paths ? opts->paths : NIO_PATHS_ALL;
 	struct path_choice choice = { .path = NIO_PATH_NONE };
 	struct nio_pci_info info;
 	struct nio_device *dev;
 	char node[sizeof(info.cdev_node)];
+	unsigned int allowed;
 	int ret, own;
 
 	nioi_clear_error();
+	ret = allowed_paths(opts, &allowed);
+	if (ret)
+		return ret;
 	ret = nioi_vfio_fd_device(fd, &info, &choice.path, node, sizeof(node));
 	if (ret)
 		return ret;

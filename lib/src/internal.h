@@ -26,6 +26,25 @@ void nioi_clear_error(void);
 void nioi_warn(const char *fmt, ...) NIO_PRINTF(1, 2);
 void nioi_info(const char *fmt, ...) NIO_PRINTF(1, 2);
 
+/* ---- structs that begin with their size (sized.c) ---- */
+
+#define nioi_offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+/*
+ * The smallest size each caller-allocated struct may have: its size in
+ * 2.3, the first version with a size. These never change.
+ */
+#define NIOI_OPEN_OPTS_MIN nioi_offsetofend(struct nio_open_opts, paths)
+#define NIOI_PCI_INFO_MIN nioi_offsetofend(struct nio_pci_info, cdev_node)
+#define NIOI_STATUS_MIN nioi_offsetofend(struct nio_status, why)
+
+/* A struct the caller gives: its size at least min, unknown bytes zero. */
+int nioi_sized_in(const void *s, size_t min, size_t known, const char *name);
+/* A struct the library fills: its size at least min. */
+int nioi_sized_out_check(const void *s, size_t min, const char *name);
+/* Fill the caller's struct from the library's full one (known bytes). */
+void nioi_sized_out_copy(void *s, const void *full, size_t known);
+
 /* ---- files under the (test-overridable) root (sysfs.c) ---- */
 
 /* root + formatted path into buf; returns buf. */
@@ -44,6 +63,8 @@ int nioi_exists(const char *path);
  */
 int nioi_vfio_fd_device(int fd, struct nio_pci_info *info, enum nio_path *path,
 			char *node, size_t node_len);
+/* nio_pci_info() without the size check, into the library's own struct */
+int nioi_pci_info(const char *bdf, struct nio_pci_info *info);
 /* Whole file into a malloc()ed, NUL-terminated buffer; gunzips .gz. */
 int nioi_slurp(const char *path, char **text, size_t *len);
 

@@ -206,13 +206,14 @@ static void decide_best(struct nio_status *st)
 	}
 }
 
-int nio_status_read(struct nio_status *st)
+static void status_fill(struct nio_status *st)
 {
 	char path[PATH_MAX], line[64];
 	struct utsname u;
 	unsigned long taint = 0;
 
 	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
 	if (!uname(&u))
 		snprintf(st->kernel_release, sizeof(st->kernel_release), "%s",
 			 u.release);
@@ -232,5 +233,16 @@ int nio_status_read(struct nio_status *st)
 	st->taint = taint;
 	st->taint_user = taint & (1UL << TAINT_USER_BIT);
 	decide_best(st);
+}
+
+int nio_status_read(struct nio_status *st)
+{
+	struct nio_status full;
+	int ret = nioi_sized_out_check(st, NIOI_STATUS_MIN, "nio_status");
+
+	if (ret)
+		return ret;
+	status_fill(&full);
+	nioi_sized_out_copy(st, &full, sizeof(full));
 	return 0;
 }

@@ -247,13 +247,14 @@ static void pci_vfio_nodes(struct nio_pci_info *info)
 		info->group_node[0] = '\0';
 }
 
-int nio_pci_info(const char *bdf, struct nio_pci_info *info)
+int nioi_pci_info(const char *bdf, struct nio_pci_info *info)
 {
 	char path[PATH_MAX], name[64];
 	unsigned long v;
 	int ret;
 
 	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
 	ret = nio_bdf_normalize(bdf, info->bdf);
 	if (ret)
 		return ret;
@@ -293,6 +294,18 @@ int nio_pci_info(const char *bdf, struct nio_pci_info *info)
 	return 0;
 }
 
+int nio_pci_info(const char *bdf, struct nio_pci_info *info)
+{
+	struct nio_pci_info full;
+	int ret = nioi_sized_out_check(info, NIOI_PCI_INFO_MIN, "nio_pci_info");
+
+	if (ret)
+		return ret;
+	ret = nioi_pci_info(bdf, &full);
+	nioi_sized_out_copy(info, &full, sizeof(full));
+	return ret;
+}
+
 static int by_bdf(const void *a, const void *b)
 {
 	return strcmp(((const struct nio_pci_info *)a)->bdf,
@@ -326,7 +339,7 @@ int nio_pci_list(struct nio_pci_info **list, size_t *count)
 			}
 			v = bigger;
 		}
-		if (!nio_pci_info(e->d_name, &v[n]))
+		if (!nioi_pci_info(e->d_name, &v[n]))
 			n++;
 	}
 	closedir(d);
@@ -372,7 +385,7 @@ static bool wait_for_driver(const char *bdf, const char *want)
 	int i;
 
 	for (i = 0; i < 200; i++) {
-		if (!nio_pci_info(bdf, &info) && !strcmp(info.driver, want))
+		if (!nioi_pci_info(bdf, &info) && !strcmp(info.driver, want))
 			return true;
 		nanosleep(&nap, NULL);
 	}
@@ -423,7 +436,7 @@ int nio_pci_bind_vfio(const char *bdf, char *prev, size_t prev_len)
 {
 	struct nio_pci_info info;
 	char path[PATH_MAX];
-	int ret = nio_pci_info(bdf, &info);
+	int ret = nioi_pci_info(bdf, &info);
 
 	if (ret)
 		return ret;
@@ -481,7 +494,7 @@ int nio_pci_unbind_vfio(const char *bdf, const char *restore)
 {
 	struct nio_pci_info info;
 	char path[PATH_MAX];
-	int ret = nio_pci_info(bdf, &info);
+	int ret = nioi_pci_info(bdf, &info);
 
 	if (ret)
 		return ret;

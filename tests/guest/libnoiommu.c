@@ -509,7 +509,7 @@ TEST_F(lib, error_feature_missing)
 	/* Ask only for a path this kernel lacks for a no-IOMMU device */
 	enum nio_path missing = expected_path() == NIO_PATH_NOIOMMU_CDEV ?
 				NIO_PATH_IOMMU_CDEV : NIO_PATH_NOIOMMU_CDEV;
-	struct nio_open_opts opts = { .paths = NIO_PATH_BIT(missing) };
+	struct nio_open_opts opts = { .size = sizeof(opts), .paths = NIO_PATH_BIT(missing) };
 	struct nio_device *dev;
 	struct nio_ctx *ctx;
 	char bdf[NIO_BDF_LEN];
@@ -684,7 +684,7 @@ static int use_handed_fds(pid_t broker, const int *theirs, int done_fd,
 TEST(open_fd_handed_over_by_a_broker)
 {
 	bool cdev = expected_path() == NIO_PATH_NOIOMMU_CDEV;
-	struct nio_pci_info info;
+	struct nio_pci_info info = NIO_SIZED_INIT(info);
 	int fds[2], done[2], status;
 	char bdf[16], byte;
 	pid_t pid;

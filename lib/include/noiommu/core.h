@@ -49,6 +49,32 @@ void nio_set_log(nio_log_fn fn, void *arg);
  */
 void nio_set_root(const char *root);
 
+/* ---- structs the caller allocates ---------------------------------------- */
+
+/*
+ * Since 2.3, every struct a caller allocates and hands to the library
+ * (struct nio_open_opts, struct nio_pci_info, struct nio_status) begins
+ * with "size_t size", so that the library can add fields at their end
+ * without a new soname:
+ *
+ *	struct nio_status st = NIO_SIZED_INIT(st);
+ *	struct nio_open_opts o = { .size = sizeof(o), .paths = ... };
+ *
+ * The library reads and writes no byte past @size. What it is given
+ * (nio_open_opts): fields it does not know must be zero, or the call fails
+ * with -E2BIG. What it fills (nio_pci_info, nio_status): it zeroes the
+ * caller's fields it does not know and sets @size to the bytes it did
+ * fill, so a newer program sees what an older library left out. A @size
+ * smaller than the 2.3 struct (0 above all: a size left unset) is -EINVAL.
+ * Programs built against 2.0 to 2.2, whose structs had no size, keep
+ * working: they call the old versions of these functions.
+ */
+#ifdef __cplusplus
+#define NIO_SIZED_INIT(var) { sizeof(var) }
+#else
+#define NIO_SIZED_INIT(var) { .size = sizeof(var) }
+#endif
+
 /* ---- DMA paths ---------------------------------------------------------- */
 
 enum nio_path {

@@ -59,6 +59,7 @@ int nio_ctx_new_iommufd(int iommufd, struct nio_ctx **ctx);
 enum nio_path nio_ctx_path(const struct nio_ctx *ctx);
 
 struct nio_open_opts {
+	size_t size;		/* sizeof(struct nio_open_opts) (since 2.3) */
 	unsigned int paths;	/* NIO_PATH_BIT()s allowed; 0 = all */
 };
 
@@ -66,14 +67,15 @@ struct nio_open_opts {
  * nio_device_open() - open a PCI device for DMA through the best path
  * @ctx: the context whose address space the device joins
  * @bdf: the device, bound to vfio-pci ("0000:01:00.0" or "01:00.0")
- * @opts: NULL, or the paths allowed
+ * @opts: NULL, or the paths allowed (with its size set)
  * @dev: receives the device
  *
  * Tries the no-IOMMU cdev, the IOMMU cdev and the legacy group, in that
  * order, among those @opts allows; nio_device_why() tells which was
  * chosen and why not the others. nio_errmsg() explains every failure.
  *
- * Return: 0; -EINVAL or -ENOENT for a bad or unknown @bdf; -ENODEV when
+ * Return: 0; -EINVAL or -ENOENT for a bad or unknown @bdf; -EINVAL or
+ * -E2BIG for a bad @opts->size (see NIO_SIZED_INIT); -ENODEV when
  * the device has no IOMMU and no-IOMMU mode is off; -ENXIO when it is not
  * bound to vfio-pci; -EOPNOTSUPP when no allowed path is usable; -EXDEV
  * when the context's devices use another path (or, in a context from
@@ -89,8 +91,8 @@ int nio_device_open(struct nio_ctx *ctx, const char *bdf,
  * @fd: an open device cdev (/dev/vfio/devices/noiommu-vfioX or vfioX) not
  *	yet bound to an iommufd, or a no-IOMMU group (/dev/vfio/noiommu-N)
  *	of one device
- * @opts: NULL, or the paths allowed: the node fixes the path, @opts may
- *	  only exclude it
+ * @opts: NULL, or the paths allowed (with its size set): the node fixes
+ *	  the path, @opts may only exclude it
  * @dev: receives the device
  *
  * The device is found through sysfs by the node's device number, so the
@@ -100,8 +102,8 @@ int nio_device_open(struct nio_ctx *ctx, const char *bdf,
  *
  * Return: 0; -EBADF when @fd is not open; -EINVAL when it is no such node
  * (or a group of several devices); -ENODEV when no PCI device has it;
- * -EOPNOTSUPP when @opts excludes its path; otherwise as
- * nio_device_open().
+ * -EOPNOTSUPP when @opts excludes its path; -EINVAL or -E2BIG for a bad
+ * @opts->size; otherwise as nio_device_open().
  */
 int nio_device_open_fd(struct nio_ctx *ctx, int fd,
 		       const struct nio_open_opts *opts, struct nio_device **dev);

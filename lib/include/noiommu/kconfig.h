@@ -14,6 +14,11 @@ extern "C" {
 
 /* ---- what the running kernel supports ------------------------------------ */
 
+/*
+ * Unlike the structs of core.h's list, this one has no size: struct
+ * nio_status embeds it, so its layout stays as it is for soname 2, and
+ * what a later version judges goes into nio_status.
+ */
 struct nio_kconfig {
 	/* 'y', 'm' or 'n' for each option */
 	char vfio, vfio_group, vfio_container, iommufd_vfio_container;
@@ -63,6 +68,7 @@ int nio_kconfig_running(struct nio_kconfig *k, char *source, size_t len);
 int nio_kconfig_parse(const char *text, size_t len, struct nio_kconfig *k);
 
 struct nio_status {
+	size_t size;			/* sizeof(struct nio_status) (since 2.3) */
 	int noiommu_param;		/* 1 on, 0 off, -1 vfio not present */
 	bool config_known;		/* config below was read */
 	char config_source[128];	/* /proc/config.gz, /boot/config-... */
@@ -79,10 +85,11 @@ struct nio_status {
 };
 /**
  * nio_status_read() - what the running system offers no-IOMMU devices
- * @st: receives the module parameter, config, nodes, taint and the best
- *	path; what cannot be read is reported as unknown in it
+ * @st: its size set (NIO_SIZED_INIT), receives the module parameter,
+ *	config, nodes, taint and the best path; what cannot be read is
+ *	reported as unknown in it
  *
- * Return: 0.
+ * Return: 0, or -EINVAL when @st->size is smaller than 2.3's struct.
  */
 int nio_status_read(struct nio_status *st);
 

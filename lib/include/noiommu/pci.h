@@ -16,6 +16,7 @@ extern "C" {
 #define NIO_BDF_LEN 16
 
 struct nio_pci_info {
+	size_t size;			/* sizeof(struct nio_pci_info) (since 2.3) */
 	char bdf[NIO_BDF_LEN];		/* 0000:00:03.0 */
 	uint16_t vendor;
 	uint16_t device;
@@ -41,14 +42,18 @@ int nio_bdf_normalize(const char *bdf, char out[NIO_BDF_LEN]);
 /**
  * nio_pci_info() - what sysfs says about a PCI device
  * @bdf: its address, as nio_bdf_normalize() takes it
- * @info: receives IDs, driver, IOMMU group and VFIO nodes
+ * @info: its size set (NIO_SIZED_INIT), receives IDs, driver, IOMMU group
+ *	  and VFIO nodes
  *
- * Return: 0; -EINVAL for a malformed @bdf; -ENOENT when no such device.
+ * Return: 0; -EINVAL for a malformed @bdf or an @info->size smaller than
+ * 2.3's struct; -ENOENT when no such device.
  */
 int nio_pci_info(const char *bdf, struct nio_pci_info *info);
 /**
  * nio_pci_list() - every PCI device, sorted by address
- * @list: receives an array to free() (NULL when @count is 0)
+ * @list: receives an array to free() (NULL when @count is 0), of structs
+ *	  laid out as in the header the program was built with (each has its
+ *	  size set)
  * @count: receives its length
  *
  * Return: 0; -ENOMEM; the errno of reading /sys/bus/pci/devices.

@@ -9,6 +9,7 @@
 
 #include "kselftest_harness.h"
 #include "fake_root.h"
+#include "noiommu.h"
 
 #define OUT_MAX 16384
 
@@ -159,7 +160,7 @@ TEST_F(cli, errors_in_json_and_usage)
 	ASSERT_EQ(2, cli(self->out, self->root, "bind"));
 	ASSERT_EQ(2, cli(self->out, self->root, "--bogus"));
 	ASSERT_EQ(0, cli(self->out, self->root, "--version"));
-	ASSERT_NE(NULL, strstr(self->out, "noiommu 2.2.0"));
+	ASSERT_NE(NULL, strstr(self->out, "noiommu " NIO_VERSION));
 }
 
 /* Nothing to give back: refused, driver_override and the probe untouched. */
@@ -402,7 +403,7 @@ TEST_F(cli, json_absent_values_are_null)
 		"v[\"usable\"] is False"))
 		TH_LOG("%s", self->out);
 	ASSERT_EQ(0, cli_stdout(self->out, self->root, "--json --version"));
-	ASSERT_TRUE(json_holds(self->out, "v == {\"version\": \"2.2.0\"}"))
+	ASSERT_TRUE(json_holds(self->out, "v == {\"version\": \"" NIO_VERSION "\"}"))
 		TH_LOG("%s", self->out);
 }
 

@@ -173,7 +173,7 @@ TEST(kernel_without_get_pa)
 TEST(status_probe)
 {
 	const char *root = fake_root_create(true, true);
-	struct nio_status st;
+	struct nio_status st = NIO_SIZED_INIT(st);
 
 	fake_iommufd_reset(MAINLINE);
 	nio_set_root(root);

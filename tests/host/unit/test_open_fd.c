@@ -80,6 +80,7 @@ TEST_F(handed, iommu_cdev_fd)
 {
 	int fd = open_fake(self->root, "/dev/vfio/devices/vfio1");
 	struct nio_open_opts only_noiommu = {
+		.size = sizeof(only_noiommu),
 		.paths = NIO_PATH_BIT(NIO_PATH_NOIOMMU_CDEV),
 	};
 	struct nio_device *dev;

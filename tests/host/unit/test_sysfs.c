@@ -65,7 +65,7 @@ FIXTURE_TEARDOWN(fake)
 
 TEST_F(fake, pci_info_of_each_kind)
 {
-	struct nio_pci_info i;
+	struct nio_pci_info i = NIO_SIZED_INIT(i);
 
 	ASSERT_EQ(0, nio_pci_info("01:00.0", &i));
 	ASSERT_EQ(0x1234, i.vendor);
@@ -116,7 +116,7 @@ TEST_F(fake, list_is_sorted_and_find_counts)
 
 TEST_F(fake, cdev_node_missing_when_cdev_is_off)
 {
-	struct nio_pci_info i;
+	struct nio_pci_info i = NIO_SIZED_INIT(i);
 
 	fake_root_remove(self->root);
 	self->root = fake_root_create(true, false);
@@ -129,7 +129,7 @@ TEST_F(fake, cdev_node_missing_when_cdev_is_off)
 
 TEST_F(fake, status_reads_param_config_nodes_taint)
 {
-	struct nio_status st;
+	struct nio_status st = NIO_SIZED_INIT(st);
 
 	ASSERT_EQ(0, nio_status_read(&st));
 	ASSERT_EQ(1, st.noiommu_param);
@@ -160,7 +160,7 @@ TEST_F(fake, status_sees_the_dkms_modules)
 			    "# CONFIG_IOMMUFD is not set\n"
 			    "# CONFIG_VFIO_NOIOMMU is not set\n";
 	char rel[256], want[320];
-	struct nio_status st;
+	struct nio_status st = NIO_SIZED_INIT(st);
 	struct utsname u;
 
 	ASSERT_EQ(0, uname(&u));
@@ -200,7 +200,7 @@ TEST_F(fake, status_sees_the_dkms_modules)
 
 TEST_F(fake, status_with_mode_off)
 {
-	struct nio_status st;
+	struct nio_status st = NIO_SIZED_INIT(st);
 
 	fake_root_write(self->root, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "N\n");
 	ASSERT_EQ(0, nio_status_read(&st));
@@ -236,8 +236,8 @@ TEST_F(fake, open_says_mode_is_off)
 
 TEST_F(fake, open_explains_missing_paths)
 {
-	struct nio_open_opts only1 = { NIO_PATH_BIT(NIO_PATH_NOIOMMU_CDEV) };
-	struct nio_open_opts only2 = { NIO_PATH_BIT(NIO_PATH_IOMMU_CDEV) };
+	struct nio_open_opts only1 = { sizeof(only1), NIO_PATH_BIT(NIO_PATH_NOIOMMU_CDEV) };
+	struct nio_open_opts only2 = { sizeof(only2), NIO_PATH_BIT(NIO_PATH_IOMMU_CDEV) };
 	struct nio_device *dev;
 	struct nio_ctx *ctx;
 
@@ -284,7 +284,7 @@ TEST_F(fake, list_with_no_devices)
 
 TEST_F(fake, list_keeps_five_digit_domains)
 {
-	struct nio_pci_info *list, info;
+	struct nio_pci_info *list, info = NIO_SIZED_INIT(info);
 	size_t n;
 
 	fake_root_write(self->root, "sys/bus/pci/devices/10000:e1:00.0/vendor", "0x144d\n");
@@ -302,7 +302,7 @@ TEST_F(fake, list_keeps_five_digit_domains)
 TEST_F(fake, no_echo_advice_when_the_kernel_lacks_the_mode)
 {
 	struct nio_device *dev;
-	struct nio_status st;
+	struct nio_status st = NIO_SIZED_INIT(st);
 	struct nio_ctx *ctx;
 
 	run("rm %s/sys/module/vfio/parameters/enable_unsafe_noiommu_mode", self->root);
@@ -321,7 +321,7 @@ TEST_F(fake, no_echo_advice_when_the_kernel_lacks_the_mode)
 /* VFIO built as a module that is not loaded */
 TEST_F(fake, modprobe_advice_when_vfio_is_not_loaded)
 {
-	struct nio_status st;
+	struct nio_status st = NIO_SIZED_INIT(st);
 
 	run("rm -r %s/sys/module/vfio", self->root);
 	ASSERT_EQ(0, nio_status_read(&st));
