@@ -20,12 +20,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,10 +100,22 @@ struct nvme_cqe {
 _Static_assert(sizeof(struct nvme_sqe) == 64, "SQ entry is 64 bytes");
 _Static_assert(sizeof(struct nvme_cqe) == 16, "CQ entry is 16 bytes");
 
+/* What the fast path did (randread --stats); counted always, cheaply. */
+struct queue_stats {
+	uint64_t cmds, sq_doorbells, cq_doorbells, polls, empty_polls;
+	uint64_t prp_lists, idles;
+	bool sample_cpu;	/* sched_getcpu() every 1024 polls */
+	int last_cpu;
+	uint64_t cpu_samples, cpu_migrations, cpus_seen;	/* CPU < 64 */
+};
+
 /* A submission queue and the completion queue it posts to. */
 struct nvme_queue {
 	uint16_t qid, depth, sq_tail, cq_head;
 	uint16_t phase;		/* phase tag of entries not yet consumed */
+	bool batch;		/* the caller rings the doorbells (not --no-batch) */
+	unsigned int idle_us;	/* sleep when waiting (--idle-us) */
+	struct queue_stats st;
 	void *sq_mem, *cq_mem;	/* DMA pool objects, one page each */
 	uint64_t sq_addr, cq_addr;
 	struct nvme_sqe *sq;
@@ -340,16 +354,46 @@ static int queue_alloc(struct nvme_ctrl *c, struct nvme_queue *q,
 	return 0;
 }
 
+static void queue_ring_sq(struct nvme_queue *q)
+{
+	/*
+	 * An ordered MMIO write: the entries and their PRP lists reach
+	 * memory before the controller hears of them.
+	 */
+	q->st.sq_doorbells++;
+	nio_mmio_write32(q->bar, q->sq_db, q->sq_tail);
+}
+
+/* Ordered after the reads of the entries the controller may now reuse */
+static void queue_ring_cq(struct nvme_queue *q)
+{
+	q->st.cq_doorbells++;
+	nio_mmio_write32(q->bar, q->cq_db, q->cq_head);
+}
+
+/* In batch mode the caller rings the doorbell once for all it queued. */
 static void queue_submit(struct nvme_queue *q, const struct nvme_sqe *cmd)
 {
 	q->sq[q->sq_tail] = *cmd;
 	if (++q->sq_tail == q->depth)
 		q->sq_tail = 0;
-	/*
-	 * An ordered MMIO write: the entry and its PRP list reach memory
-	 * before the controller hears of them.
-	 */
-	nio_mmio_write32(q->bar, q->sq_db, q->sq_tail);
+	q->st.cmds++;
+	if (!q->batch)
+		queue_ring_sq(q);
+}
+
+/* Which CPUs the poller ran on, seen every 1024 polls (--stats). */
+static void stats_sample_cpu(struct queue_stats *st)
+{
+	int cpu = sched_getcpu();
+
+	if (cpu < 0)
+		return;
+	if (st->cpu_samples++ && cpu != st->last_cpu)
+		st->cpu_migrations++;
+	st->last_cpu = cpu;
+	if (cpu < 64)
+		st->cpus_seen |= 1ULL << cpu;
 }
 
 /* Take the next completion if the controller has posted it. */
@@ -357,8 +401,12 @@ static bool queue_poll(struct nvme_queue *q, struct nvme_cqe *out)
 {
 	volatile struct nvme_cqe *e = &q->cq[q->cq_head];
 
-	if ((e->status & 1) != q->phase)
+	if (++q->st.polls % 1024 == 0 && q->st.sample_cpu)
+		stats_sample_cpu(&q->st);
+	if ((e->status & 1) != q->phase) {
+		q->st.empty_polls++;
 		return false;
+	}
 	/* Read the entry, and later the data, only after the phase tag. */
 	nio_dma_rmb();
 	*out = *e;
@@ -366,23 +414,39 @@ static bool queue_poll(struct nvme_queue *q, struct nvme_cqe *out)
 		q->cq_head = 0;
 		q->phase ^= 1;	/* the controller flips it on each wrap */
 	}
-	/* Ordered after the read of the entry the controller may now reuse */
-	nio_mmio_write32(q->bar, q->cq_db, q->cq_head);
+	if (!q->batch)
+		queue_ring_cq(q);
 	return true;
 }
 
-/* Busy-poll: at these rates a sleep would cost more than the I/O. */
+/*
+ * --idle-us: after 64 empty polls in a row, sleep. On an emulator the
+ * spinning vCPU competes for the host CPUs with the thread that emulates
+ * the controller; a sleeping one leaves them to it.
+ */
+static void queue_idle(struct nvme_queue *q)
+{
+	struct timespec ts = { 0, q->idle_us * 1000L };
+
+	q->st.idles++;
+	nanosleep(&ts, NULL);
+}
+
+/* Busy-poll (unless --idle-us): a sleep would cost more than the I/O. */
 static int queue_wait(const struct nvme_ctrl *c, struct nvme_queue *q,
 		      struct nvme_cqe *out, const char *what)
 {
 	double deadline = now_s() + TIMEOUT_MS / 1000.0;
 	unsigned long spins;
 
-	for (spins = 1; !queue_poll(q, out); spins++)
+	for (spins = 1; !queue_poll(q, out); spins++) {
+		if (q->idle_us && spins % 64 == 0)
+			queue_idle(q);
 		if (spins % 1024 == 0 && now_s() > deadline)
 			return drv_fail(ETIMEDOUT, "%s: no completion on queue %u within %u ms (CSTS 0x%x)",
 					what, q->qid, TIMEOUT_MS,
 					nio_mmio_read32(c->bar, REG_CSTS));
+	}
 	return 0;
 }
 
@@ -448,7 +512,7 @@ static int admin_cmd(struct nvme_ctrl *c, struct nvme_sqe *cmd,
  * library says so: nio_vtophys() gives each physically contiguous run,
  * and a run gives one entry per page of it.
  */
-static int build_prps(const struct nvme_ctrl *c, uint16_t slot,
+static int build_prps(struct nvme_ctrl *c, uint16_t slot,
 		      const uint8_t *data, size_t len, struct nvme_sqe *cmd)
 {
 	uint64_t *list = c->prp_list[slot];
@@ -476,8 +540,10 @@ static int build_prps(const struct nvme_ctrl *c, uint16_t slot,
 	}
 	if (n == 1)
 		cmd->prp2 = list[0];
-	else if (n > 1)
+	else if (n > 1) {
 		cmd->prp2 = c->prp_list_addr[slot];
+		c->io.st.prp_lists++;
+	}
 	return 0;
 }
 
@@ -502,20 +568,51 @@ static int submit_rw(struct nvme_ctrl *c, uint8_t opcode, uint16_t slot,
 	return ret;
 }
 
+/* An I/O completion taken: *slot is set even when it failed. */
+static int io_status(const struct nvme_ctrl *c, const struct nvme_cqe *e,
+		     unsigned int *slot)
+{
+	char what[48];
+
+	*slot = e->cid;
+	if (e->cid >= c->io.depth)
+		return drv_fail(EIO, "completion for unknown command %u", e->cid);
+	if (!(e->status & 0xfffe))	/* the common case: no snprintf() */
+		return 0;
+	snprintf(what, sizeof(what), "I/O in slot %u", e->cid);
+	return check_status(e, what);
+}
+
 /* Wait for the next I/O completion; *slot is set even when it failed. */
 static int reap_io(struct nvme_ctrl *c, unsigned int *slot)
 {
 	struct nvme_cqe e;
-	char what[48];
 	int ret = queue_wait(c, &c->io, &e, "I/O");
 
+	return ret ? ret : io_status(c, &e, slot);
+}
+
+/*
+ * Wait for an I/O completion, then take up to max in all of those already
+ * posted, into slots[0..*n). In batch mode one CQ doorbell says so.
+ */
+static int reap_ios(struct nvme_ctrl *c, unsigned int *slots,
+		    unsigned int max, unsigned int *n)
+{
+	struct nvme_queue *q = &c->io;
+	struct nvme_cqe e;
+	int ret = queue_wait(c, q, &e, "I/O"), err;
+
+	*n = 0;
 	if (ret)
 		return ret;
-	*slot = e.cid;
-	if (e.cid >= c->io.depth)
-		return drv_fail(EIO, "completion for unknown command %u", e.cid);
-	snprintf(what, sizeof(what), "I/O in slot %u", e.cid);
-	return check_status(&e, what);
+	do {
+		err = io_status(c, &e, &slots[(*n)++]);
+		ret = ret ? ret : err;
+	} while (*n < max && queue_poll(q, &e));
+	if (q->batch)
+		queue_ring_cq(q);
+	return ret;
 }
 
 /* Transfer nblocks one command at a time, split at the I/O size limit. */
@@ -829,6 +926,8 @@ static void hexdump(const uint8_t *p, size_t len)
 struct options {
 	char bdf[NIO_BDF_LEN];
 	bool quiet, random;
+	bool stats, batch;		/* randread */
+	unsigned int idle_us;
 	uint64_t lba, blocks;		/* read, write-read */
 	uint64_t lbas, io_size, seed;	/* lbas 0: the whole namespace */
 	unsigned int qd;
@@ -916,6 +1015,9 @@ struct reader {
 	uint64_t lba[MAX_DEPTH];
 	uint64_t ios, blocks, bad;	/* results */
 	struct mismatch first;
+	bool batch, stats;		/* randread: not --no-batch, --stats */
+	uint64_t timed;			/* --stats: every 64th read timed */
+	double check_s, submit_s;
 };
 
 static bool next_in_order(struct reader *r, uint64_t *lba)
@@ -952,40 +1054,89 @@ static int reader_submit(struct reader *r, unsigned int slot)
 	return ret ? ret : 1;
 }
 
-static int run_reads(struct reader *r, bool stop_on_mismatch)
+/* Check the read that landed in slot against the disk pattern. */
+static void check_read(struct reader *r, unsigned int slot)
 {
 	struct pattern disk = { .written = false };
-	unsigned int slot, inflight = 0;
+	uint32_t n = blocks_at(r, r->lba[slot]);
 	struct mismatch m;
+
+	r->ios++;
+	if (check_blocks(r->c, &disk, (uint8_t *)r->buf->vaddr +
+			 slot * r->slot_bytes, r->lba[slot], n, &m))
+		r->blocks += n;
+	else if (!r->bad++)
+		r->first = m;
+}
+
+/*
+ * Check the reads that completed in slots[0..n) and queue the next ones
+ * there: one SQ doorbell for all of them in batch mode. With --stats every
+ * 64th check and submit is timed. 1: stop at a mismatch, < 0: error.
+ */
+static int refill(struct reader *r, const unsigned int *slots,
+		  unsigned int n, unsigned int *inflight, bool stop_on_mismatch)
+{
+	struct nvme_queue *q = &r->c->io;
+	uint64_t cmds = q->st.cmds;
+	double t0 = 0, t1 = 0;
+	unsigned int i;
+	bool timed;
+	int ret = 0;
+
+	for (i = 0; ret >= 0 && i < n; i++) {
+		timed = r->stats && ++r->timed % 64 == 0;
+		if (timed)
+			t0 = now_s();
+		check_read(r, slots[i]);
+		if (r->bad && stop_on_mismatch)
+			break;
+		if (timed)
+			t1 = now_s();
+		ret = reader_submit(r, slots[i]);
+		*inflight += ret > 0;
+		if (timed) {
+			r->check_s += t1 - t0;
+			r->submit_s += now_s() - t1;
+		}
+	}
+	if (q->batch && q->st.cmds != cmds)
+		queue_ring_sq(q);
+	if (ret < 0)
+		return ret;
+	return r->bad && stop_on_mismatch;
+}
+
+static int run_reads(struct reader *r, bool stop_on_mismatch)
+{
+	unsigned int slot, inflight = 0, slots[MAX_DEPTH], n;
 	bool hung;
-	uint32_t n;
 	int ret;
 
 	r->slot_bytes = (r->per_io * r->c->block_size + NVME_PAGE - 1) /
 			NVME_PAGE * NVME_PAGE;
 	ret = dma_alloc(r->c, r->qd * r->slot_bytes, 0, "the read buffers",
 			&r->buf);
+	r->c->io.batch = r->batch;
 	for (slot = 0; !ret && slot < r->qd; slot++) {
 		ret = reader_submit(r, slot);
 		inflight += ret > 0;
 		ret = ret > 0 ? 0 : ret;
 	}
+	if (r->batch && inflight)
+		queue_ring_sq(&r->c->io);
 	while (ret >= 0 && inflight) {
-		inflight--;
-		ret = reap_io(r->c, &slot);
+		ret = reap_ios(r->c, slots, r->batch ? inflight : 1, &n);
+		inflight -= n;
 		if (ret)
 			break;
-		n = blocks_at(r, r->lba[slot]);
-		r->ios++;
-		if (check_blocks(r->c, &disk, (uint8_t *)r->buf->vaddr +
-				 slot * r->slot_bytes, r->lba[slot], n, &m))
-			r->blocks += n;
-		else if (!r->bad++)
-			r->first = m;
-		if (r->bad && stop_on_mismatch)
+		ret = refill(r, slots, n, &inflight, stop_on_mismatch);
+		if (ret > 0)
 			break;
-		ret = reader_submit(r, slot);
-		inflight += ret > 0;
+	}
+	if (r->batch) {		/* the drain below rings per completion */
+		r->c->io.batch = false;
+		queue_ring_cq(&r->c->io);
 	}
 	/*
 	 * Let the reads in flight land before their buffer goes away. If
@@ -1072,10 +1223,62 @@ static int cmd_verify(struct nvme_ctrl *c, const struct options *o)
 	return 0;
 }
 
+static double tv_s(const struct timeval *tv)
+{
+	return tv->tv_sec + tv->tv_usec / 1e6;
+}
+
+/* The CPUs in a mask as a list: "0,1". */
+static const char *cpu_list(uint64_t mask, char buf[192])
+{
+	size_t len = 0;
+	int cpu;
+
+	buf[0] = '\0';
+	for (cpu = 0; cpu < 64; cpu++)
+		if (mask >> cpu & 1)
+			len += snprintf(buf + len, 192 - len, "%s%d",
+					len ? "," : "", cpu);
+	return len ? buf : "none";
+}
+
+/*
+ * randread --stats: what the fast path did and where it ran. The timed
+ * checks and submits are every 64th; nvcsw/nivcsw are the voluntary and
+ * involuntary context switches during the run.
+ */
+static void print_stats(const struct reader *r, double seconds,
+			const struct rusage *ru0)
+{
+	const struct queue_stats *st = &r->c->io.st;
+	uint64_t cqes = st->polls - st->empty_polls;
+	double cmds = st->cmds ? st->cmds : 1, timed = r->timed / 64;
+	struct rusage ru;
+	char cpus[192];
+
+	getrusage(RUSAGE_SELF, &ru);
+	timed = timed ? timed : 1;
+	printf("stats: cmds=%" PRIu64 " sq_doorbells=%" PRIu64 " cq_doorbells=%" PRIu64 " polls=%" PRIu64 " empty_polls=%" PRIu64 " cqes_per_cq_doorbell=%.2f prp_lists=%" PRIu64 " cpu_migrations=%" PRIu64 " cpus=%s",
+	       st->cmds, st->sq_doorbells, st->cq_doorbells, st->polls,
+	       st->empty_polls,
+	       st->cq_doorbells ? (double)cqes / st->cq_doorbells : 0.0,
+	       st->prp_lists, st->cpu_migrations,
+	       cpu_list(st->cpus_seen, cpus));
+	printf(" cpu_samples=%" PRIu64 " batch=%d idle_us=%u idles=%" PRIu64 " doorbells_per_cmd=%.2f polls_per_cmd=%.1f us_per_io=%.1f check_us=%.1f submit_us=%.1f utime=%.2f stime=%.2f nvcsw=%ld nivcsw=%ld\n",
+	       st->cpu_samples, r->batch, r->c->io.idle_us, st->idles,
+	       (st->sq_doorbells + st->cq_doorbells) / cmds, st->polls / cmds,
+	       r->ios ? seconds * 1e6 / r->ios : 0.0, r->check_s * 1e6 / timed,
+	       r->submit_s * 1e6 / timed,
+	       tv_s(&ru.ru_utime) - tv_s(&ru0->ru_utime),
+	       tv_s(&ru.ru_stime) - tv_s(&ru0->ru_stime),
+	       ru.ru_nvcsw - ru0->ru_nvcsw, ru.ru_nivcsw - ru0->ru_nivcsw);
+}
+
 static int cmd_randread(struct nvme_ctrl *c, const struct options *o)
 {
 	struct reader r = { .c = c, .next = next_random_until_end,
 			    .rng = o->seed, .nlbas = c->ns_blocks };
+	struct rusage ru;
 	char size[32];
 	double start;
 	int ret;
@@ -1088,8 +1291,12 @@ static int cmd_randread(struct nvme_ctrl *c, const struct options *o)
 	/* Reads start on 4 KiB boundaries and stay inside the namespace. */
 	r.align = c->block_size < NVME_PAGE ? NVME_PAGE / c->block_size : 1;
 	r.npos = (c->ns_blocks - r.per_io) / r.align + 1;
+	r.batch = o->batch;
+	c->io.idle_us = o->idle_us;
+	r.stats = c->io.st.sample_cpu = o->stats;
 	info(c, "random %s reads at queue depth %u for %.1f s, each checked",
 	     human(o->io_size, size), r.qd, o->seconds);
+	getrusage(RUSAGE_SELF, &ru);
 	start = now_s();
 	r.end = start + o->seconds;
 	ret = run_reads(&r, false);
@@ -1098,6 +1305,8 @@ static int cmd_randread(struct nvme_ctrl *c, const struct options *o)
 	start = now_s() - start;
 	printf("iops=%.0f qd=%u seconds=%.2f ios=%" PRIu64 "\n",
 	       r.ios / start, r.qd, start, r.ios);
+	if (r.stats)
+		print_stats(&r, start, &ru);
 	if (r.bad) {
 		report_mismatch(&r.first, "the disk pattern");
 		fprintf(stderr, "nvme-example: %" PRIu64 " of %" PRIu64 " reads did not hold the disk pattern\n",
@@ -1263,7 +1472,7 @@ static const struct command commands[] = {
 	{ "read", 2, "", cmd_read, 0, 0 },
 	{ "verify", 0, "nirsd", cmd_verify, 4, 4096 },
 	{ "write-read", 0, "lcs", cmd_write_read, 0, 0 },
-	{ "randread", 0, "dSis", cmd_randread, 1, 4096 },
+	{ "randread", 0, "dSisTBI", cmd_randread, 1, 4096 },
 };
 
 static void usage(FILE *f)
@@ -1289,6 +1498,12 @@ static void usage(FILE *f)
 	      "                      random 4 KiB-aligned reads (default qd 1, 5 s,\n"
 	      "                      4 KiB), each checked against the disk pattern;\n"
 	      "                      prints iops=<n> qd=<n> seconds=<f> ios=<n>\n"
+	      "                      [--stats] then a stats: line (doorbells, polls,\n"
+	      "                      CPUs the poller ran on, sampled timings)\n"
+	      "                      [--no-batch] one SQ and one CQ doorbell per read\n"
+	      "                      (default: one SQ doorbell per poll pass for all\n"
+	      "                      reads queued, one CQ doorbell per batch reaped)\n"
+	      "                      [--idle-us N] sleep N us after 64 empty polls\n"
 	      "\n"
 	      "Options:\n"
 	      "  --bdf BDF           controller (default: the first PCI device of class\n"
@@ -1343,6 +1558,9 @@ static int parse_args(int argc, char **argv, struct options *o,
 		{ "seconds", required_argument, NULL, 'S' },
 		{ "lba", required_argument, NULL, 'l' },
 		{ "blocks", required_argument, NULL, 'c' },
+		{ "stats", no_argument, NULL, 'T' },
+		{ "no-batch", no_argument, NULL, 'B' },
+		{ "idle-us", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char seen[32] = "", *end;
@@ -1359,7 +1577,7 @@ static int parse_args(int argc, char **argv, struct options *o,
 			return EXIT_USAGE;
 		if (!strchr(seen, opt) && strlen(seen) < sizeof(seen) - 1)
 			seen[strlen(seen)] = (char)opt;
-		if (strchr("nisdlc", opt) && !parse_u64(optarg, &v))
+		if (strchr("nisdlcI", opt) && !parse_u64(optarg, &v))
 			return usage_error("bad number '%s'", optarg);
 		switch (opt) {
 		case 'b':
@@ -1386,6 +1604,18 @@ static int parse_args(int argc, char **argv, struct options *o,
 			break;
 		case 'c':
 			o->blocks = v;
+			break;
+		case 'T':
+			o->stats = true;
+			break;
+		case 'B':
+			o->batch = false;
+			break;
+		case 'I':
+			if (v > 999999)
+				return usage_error("--idle-us %s: not in 0..999999",
+						   optarg);
+			o->idle_us = (unsigned int)v;
 			break;
 		case 'd':
 			if (v < 1 || v > MAX_DEPTH)
@@ -1445,7 +1675,7 @@ static int find_nvme(char bdf[NIO_BDF_LEN])
 
 int main(int argc, char **argv)
 {
-	struct options o = { .lba = 1024, .blocks = 64, .seed = 1,
+	struct options o = { .lba = 1024, .blocks = 64, .seed = 1, .batch = true,
 			     .seconds = 5 };
 	const struct command *cmd = NULL;
 	struct nvme_ctrl c = { 0 };
