@@ -49,6 +49,16 @@ static int bind_iommufd(struct nio_device *dev)
 	};
 
 	if (ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		/*
+		 * EPERM has one cause per path: a no-IOMMU device needs
+		 * CAP_SYS_RAWIO; behind an IOMMU, IOMMUFD refuses a device
+		 * whose MSIs the IOMMU does not isolate (no interrupt
+		 * remapping), whoever asks.
+		 */
+		if (errno == EPERM && dev->path == NIO_PATH_IOMMU_CDEV)
+			return nioi_fail(EPERM,
+					 "VFIO_DEVICE_BIND_IOMMUFD on %s refused: the IOMMU does not isolate the device's MSIs (no interrupt remapping); turn interrupt remapping on, or accept that the device can forge interrupts with /sys/module/iommufd/parameters/allow_unsafe_interrupts = 1",
+					 dev->node);
 		if (errno == EPERM)
 			return nioi_fail(EPERM,
 					 "VFIO_DEVICE_BIND_IOMMUFD on %s refused: no-IOMMU devices need CAP_SYS_RAWIO (run as root)",

@@ -80,7 +80,8 @@ struct nio_open_opts {
  * bound to vfio-pci; -EOPNOTSUPP when no allowed path is usable; -EXDEV
  * when the context's devices use another path (or, in a context from
  * nio_ctx_new_iommufd(), @bdf needs the legacy path); -EPERM without
- * CAP_SYS_RAWIO; -EBUSY when another process or context has the device;
+ * CAP_SYS_RAWIO (no-IOMMU paths) or, behind an IOMMU, when it does not
+ * isolate the device's MSIs (no interrupt remapping); -EBUSY when another process or context has the device;
  * another errno of the open or of the VFIO and IOMMUFD ioctls.
  */
 int nio_device_open(struct nio_ctx *ctx, const char *bdf,

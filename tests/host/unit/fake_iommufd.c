@@ -182,6 +182,10 @@ int ioctl(int fd, unsigned long request, ...)
 		((struct iommu_ioas_alloc *)arg)->out_ioas_id = 1;
 		return 0;
 	case VFIO_DEVICE_BIND_IOMMUFD:
+		if (fk.bind_errno) {
+			errno = fk.bind_errno;
+			return -1;
+		}
 		((struct vfio_device_bind_iommufd *)arg)->out_devid = 2;
 		return 0;
 	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:

@@ -44,6 +44,7 @@ struct fake_iommufd {
 	uint64_t next_iova;
 	unsigned int get_pa_calls;
 	unsigned int zero_length_calls;
+	int bind_errno;		/* VFIO_DEVICE_BIND_IOMMUFD fails with it */
 };
 
 /* The model's state: tests read it and may change kernel and attached. */

@@ -99,6 +99,29 @@ TEST_F(handed, iommu_cdev_fd)
 }
 
 /* A context on a handed-over iommufd opens cdevs, not legacy groups */
+/*
+ * EPERM from the bind says what each path lacks: behind an IOMMU, MSI
+ * isolation (interrupt remapping), which no capability replaces; without
+ * one, CAP_SYS_RAWIO.
+ */
+TEST_F(handed, bind_refusal_names_what_the_path_lacks)
+{
+	struct nio_device *dev;
+
+	fk.bind_errno = EPERM;
+	ASSERT_EQ(0, nio_ctx_new(&self->ctx));
+	ASSERT_EQ(-EPERM, nio_device_open(self->ctx, "03:00.0", NULL, &dev));
+	EXPECT_NE(NULL, strstr(nio_errmsg(), "does not isolate the device's MSIs"))
+		TH_LOG("%s", nio_errmsg());
+	EXPECT_NE(NULL, strstr(nio_errmsg(), "allow_unsafe_interrupts"));
+	EXPECT_EQ(NULL, strstr(nio_errmsg(), "CAP_SYS_RAWIO"));
+	nio_ctx_free(self->ctx);
+	ASSERT_EQ(0, nio_ctx_new(&self->ctx));
+	ASSERT_EQ(-EPERM, nio_device_open(self->ctx, "01:00.0", NULL, &dev));
+	EXPECT_NE(NULL, strstr(nio_errmsg(), "need CAP_SYS_RAWIO"))
+		TH_LOG("%s", nio_errmsg());
+}
+
 TEST_F(handed, ctx_from_iommufd)
 {
 	int iommufd = open_fake(self->root, "/dev/iommu");
