@@ -239,6 +239,14 @@ bool lab_noiommu_requested(void)
 	       (v[0] == '1' || v[0] == 'Y' || v[0] == 'y');
 }
 
+bool lab_viommu(void)
+{
+	char v[16];
+
+	return lab_cmdline_value("intel_iommu", v, sizeof(v)) &&
+	       !strcmp(v, "on");
+}
+
 unsigned long lab_taint(void)
 {
 	unsigned long t = 0;

@@ -80,6 +80,9 @@ const char *lab_kconfig_source(char *buf, size_t len);
 const char *lab_cmdline_value(const char *key, char *buf, size_t len);
 /* True when the kernel command line turned no-IOMMU mode on. */
 bool lab_noiommu_requested(void);
+/* True when QEMU emulates an IOMMU (lab/run --viommu): the test devices
+ * are behind it, and the library takes the IOMMU cdev path. */
+bool lab_viommu(void);
 unsigned long lab_taint(void);
 /* True when the kernel log holds a line containing text. */
 bool lab_kmsg_contains(const char *text);

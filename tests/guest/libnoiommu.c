@@ -33,8 +33,16 @@ static bool noiommu_on(void)
 	return lab_noiommu_requested() && lab_kconfig("VFIO_NOIOMMU") == 'y';
 }
 
+/* Devices the library can open: no-IOMMU ones, or behind a vIOMMU */
+static bool devices_usable(void)
+{
+	return noiommu_on() || lab_viommu();
+}
+
 static enum nio_path expected_path(void)
 {
+	if (lab_viommu())
+		return NIO_PATH_IOMMU_CDEV;
 	if (lab_kconfig("VFIO_DEVICE_CDEV") == 'y')
 		return NIO_PATH_NOIOMMU_CDEV;
 	return NIO_PATH_LEGACY_GROUP;
@@ -46,16 +54,23 @@ static void edu_bdf(int index, char *bdf)
 		bdf[0] = '\0';
 }
 
-/* Every page's device address must be the page's physical address. */
-static int check_against_pagemap(const struct nio_dma *dma)
+/*
+ * Every page's device address must be the page's physical address; behind
+ * an IOMMU, the buffer is one IOVA range the library mapped instead.
+ */
+static int check_device_addresses(const struct nio_dma *dma)
 {
+	bool iova = expected_path() == NIO_PATH_IOMMU_CDEV;
+	uint64_t base = nio_dma_addr(dma, 0, NULL);
 	size_t off, contig;
 
 	for (off = 0; off < dma->size; off += PAGE) {
 		uint64_t addr = nio_dma_addr(dma, off, &contig);
-		uint64_t pa = lab_pagemap_pa((char *)dma->vaddr + off);
+		uint64_t want = iova ? base + off :
+			lab_pagemap_pa((char *)dma->vaddr + off);
 
-		if (addr != pa || contig == 0 || contig > dma->size - off)
+		if (addr != want || contig == 0 || contig > dma->size - off ||
+		    (iova && contig != dma->size - off))
 			return -1;
 	}
 	return 0;
@@ -87,7 +102,7 @@ FIXTURE(lib) {
 FIXTURE_SETUP(lib)
 {
 	self->ctx = NULL;
-	if (!noiommu_on())
+	if (!devices_usable())
 		SKIP(return, "no-IOMMU mode is off in this kernel/boot");
 	edu_bdf(0, self->bdf);
 	ASSERT_NE(0, self->bdf[0]);
@@ -126,9 +141,11 @@ TEST_F(lib, segments_are_the_physical_runs)
 	ASSERT_EQ(0, nio_dma_alloc(self->ctx, 64 * PAGE, NIO_DMA_SMALL, &dma));
 	ASSERT_EQ(64 * PAGE, dma->size);
 	ASSERT_EQ(PAGE, dma->page_size);
-	ASSERT_EQ(0, check_against_pagemap(dma));
-	/* One segment per run: GET_PA runs merge exactly like pagemap */
-	ASSERT_EQ(pagemap_runs(dma), dma->nsegs);
+	ASSERT_EQ(0, check_device_addresses(dma));
+	/* One segment per run: GET_PA runs merge exactly like pagemap; one
+	 * IOVA range behind an IOMMU */
+	ASSERT_EQ(expected_path() == NIO_PATH_IOMMU_CDEV ? 1 : pagemap_runs(dma),
+		  dma->nsegs);
 	for (i = 0; i < dma->nsegs; i++) {
 		ASSERT_EQ(covered, dma->segs[i].offset);
 		covered += dma->segs[i].len;
@@ -149,7 +166,7 @@ TEST_F(lib, huge_pages_when_available)
 	ASSERT_GE(2, dma->nsegs);
 	ASSERT_EQ(0, dma->segs[0].len % (2UL << 20));
 	ASSERT_EQ(0, dma->segs[0].addr % (2UL << 20));
-	ASSERT_EQ(0, check_against_pagemap(dma));
+	ASSERT_EQ(0, check_device_addresses(dma));
 	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
 }
 
@@ -161,7 +178,7 @@ TEST_F(lib, contiguous_buffers_on_request)
 	ASSERT_EQ(0, nio_dma_alloc(self->ctx, 64 * PAGE, NIO_DMA_CONTIG, &dma))
 		TH_LOG("%s", nio_errmsg());
 	ASSERT_EQ(1, dma->nsegs);
-	ASSERT_EQ(0, check_against_pagemap(dma));
+	ASSERT_EQ(0, check_device_addresses(dma));
 	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
 	/*
 	 * 4 MiB of 4 KiB pages: too big for a huge page, so one run only if
@@ -172,9 +189,9 @@ TEST_F(lib, contiguous_buffers_on_request)
 	ret = nio_dma_alloc(self->ctx, 4 << 20, NIO_DMA_CONTIG | NIO_DMA_SMALL,
 			    &dma);
 	if (ret == 0) {
-		TH_LOG("4 MiB of 4 KiB pages happened to be contiguous");
+		TH_LOG("4 MiB of 4 KiB pages are one run (an IOVA range, or pages that happened to be contiguous)");
 		ASSERT_EQ(1, dma->nsegs);
-		ASSERT_EQ(0, check_against_pagemap(dma));
+		ASSERT_EQ(0, check_device_addresses(dma));
 		ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
 		return;
 	}
@@ -212,7 +229,7 @@ TEST_F(lib, map_caller_memory)
 	memset(buf, 0x5a, 8 * PAGE);
 	ASSERT_EQ(0, nio_dma_map(self->ctx, buf, 8 * PAGE, 0, &dma));
 	ASSERT_EQ(buf, dma->vaddr);
-	ASSERT_EQ(0, check_against_pagemap(dma));
+	ASSERT_EQ(0, check_device_addresses(dma));
 	/* The device writes into caller memory at the library's address */
 	ASSERT_EQ(0, edu_dma(self->bar, nio_dma_addr(dma, 0, NULL), 0, 2048, false));
 	ASSERT_EQ(0, edu_dma(self->bar, nio_dma_addr(dma, 5 * PAGE, NULL), 0, 2048, true));
@@ -319,7 +336,7 @@ static void dma_after_fork(struct __test_metadata *_metadata,
 	child = fork_waiting_child(&release_fd);
 	ASSERT_LT(0, child);
 	memset(p, 0x77, PAGE);		/* written while the child lives */
-	EXPECT_EQ(0, check_against_pagemap(dma));
+	EXPECT_EQ(0, check_device_addresses(dma));
 	EXPECT_EQ(0, edu_dma(self->bar, nio_dma_addr(dma, 0, NULL), 0, 2048, false));
 	EXPECT_EQ(0, edu_dma(self->bar, nio_dma_addr(dma, PAGE, NULL), 0, 2048, true));
 	release_child(child, release_fd);
@@ -383,6 +400,40 @@ TEST_F(lib, map_contig_refuses_several_runs)
 	ASSERT_EQ(1, dma->nsegs);
 	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
 	ASSERT_EQ(0, munmap(buf, 64 * PAGE));
+}
+
+/*
+ * Behind an IOMMU, a buffer the library unmapped is out of the device's
+ * reach: edu's write to its old address faults in the IOMMU and the
+ * memory keeps what the process wrote. (Without an IOMMU nothing stops a
+ * device: that is what no-IOMMU mode means.)
+ */
+TEST_F(lib, iommu_stops_dma_after_unmap)
+{
+	uint8_t *buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct nio_dma *dma;
+	uint64_t addr;
+
+	ASSERT_NE(MAP_FAILED, buf);
+	if (expected_path() != NIO_PATH_IOMMU_CDEV)
+		SKIP(munmap(buf, PAGE); return, "no IOMMU: nothing stops the device");
+	memset(buf, 0x5a, PAGE);
+	ASSERT_EQ(0, nio_dma_map(self->ctx, buf, PAGE, 0, &dma));
+	addr = nio_dma_addr(dma, 0, NULL);
+	/* Mapped, the device reaches it: 0x5a into edu, back over zeros */
+	ASSERT_EQ(0, edu_dma(self->bar, addr, 0, 2048, false));
+	memset(buf, 0, PAGE);
+	ASSERT_EQ(0, edu_dma(self->bar, addr, 0, 2048, true));
+	ASSERT_EQ(0x5a, buf[2047]);
+	/* Unmapped, it does not */
+	memset(buf, 0, PAGE);
+	ASSERT_EQ(0, nio_dma_free(self->ctx, dma));
+	ASSERT_EQ(0, edu_dma(self->bar, addr, 0, 2048, true));
+	ASSERT_EQ(0, buf[0]);
+	ASSERT_EQ(0, buf[2047]);
+	ASSERT_TRUE(lab_kmsg_contains("DMAR: [DMA Write"));
+	ASSERT_EQ(0, munmap(buf, PAGE));
 }
 
 struct hammer {
@@ -483,6 +534,13 @@ TEST_F(lib, error_without_cap_sys_rawio)
 	ASSERT_EQ(0, lab_drop_capability(CAP_SYS_RAWIO));
 	edu_bdf(0, bdf);
 	ASSERT_EQ(0, nio_ctx_new(&ctx));
+	if (expected_path() == NIO_PATH_IOMMU_CDEV) {
+		/* The IOMMU confines the device: no capability needed */
+		ASSERT_EQ(0, nio_device_open(ctx, bdf, NULL, &dev))
+			TH_LOG("%s", nio_errmsg());
+		nio_ctx_free(ctx);
+		return;
+	}
 	ASSERT_EQ(-EPERM, nio_device_open(ctx, bdf, NULL, &dev));
 	TH_LOG("%s", nio_errmsg());
 	ASSERT_NE(NULL, strstr(nio_errmsg(), "CAP_SYS_RAWIO (run as root)"));
@@ -520,9 +578,10 @@ TEST_F(lib, error_feature_missing)
 	ASSERT_EQ(0, nio_ctx_new(&ctx));
 	ASSERT_EQ(-EOPNOTSUPP, nio_device_open(ctx, bdf, &opts, &dev));
 	TH_LOG("%s", nio_errmsg());
-	ASSERT_NE(NULL, strstr(nio_errmsg(), missing == NIO_PATH_NOIOMMU_CDEV ?
-			       "CONFIG_VFIO_DEVICE_CDEV is off" :
-			       "the device has no IOMMU"));
+	ASSERT_NE(NULL, strstr(nio_errmsg(), missing == NIO_PATH_IOMMU_CDEV ?
+			       "the device has no IOMMU" : lab_viommu() ?
+			       "the device is behind an IOMMU" :
+			       "CONFIG_VFIO_DEVICE_CDEV is off"));
 	nio_ctx_free(ctx);
 }
 
@@ -531,7 +590,7 @@ TEST_F(lib, error_legacy_pagemap_needs_cap_sys_admin)
 	struct nio_dma *dma;
 
 	if (nio_device_path(self->edu) != NIO_PATH_LEGACY_GROUP)
-		SKIP(return, "GET_PA path: no pagemap involved");
+		SKIP(return, "an IOMMUFD path: no pagemap involved");
 	ASSERT_EQ(0, lab_drop_capability(CAP_SYS_ADMIN));
 	ASSERT_EQ(-EPERM, nio_dma_alloc(self->ctx, PAGE, 0, &dma));
 	ASSERT_NE(NULL, strstr(nio_errmsg(), "CAP_SYS_ADMIN"));
@@ -585,6 +644,17 @@ TEST_F(lib, error_not_bound_and_mode_off)
 	fd = open(param, O_WRONLY);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(1, write(fd, "0", 1));
+	if (lab_viommu()) {
+		/* ... unless an IOMMU confines it: the mode does not matter */
+		ASSERT_EQ(0, nio_pci_bind_vfio(bdf, prev, sizeof(prev)))
+			TH_LOG("%s", nio_errmsg());
+		ASSERT_EQ(0, nio_device_open(self->ctx, bdf, NULL, &dev))
+			TH_LOG("%s", nio_errmsg());
+		nio_device_close(dev);
+		ASSERT_EQ(1, pwrite(fd, "1", 1, 0));
+		close(fd);
+		return;
+	}
 	ASSERT_EQ(-ENODEV, nio_pci_bind_vfio(bdf, prev, sizeof(prev)));
 	TH_LOG("%s", nio_errmsg());
 	ASSERT_NE(NULL, strstr(nio_errmsg(), "no-IOMMU mode is off"));
@@ -683,13 +753,13 @@ static int use_handed_fds(pid_t broker, const int *theirs, int done_fd,
  */
 TEST(open_fd_handed_over_by_a_broker)
 {
-	bool cdev = expected_path() == NIO_PATH_NOIOMMU_CDEV;
+	bool cdev = expected_path() != NIO_PATH_LEGACY_GROUP;
 	struct nio_pci_info info = NIO_SIZED_INIT(info);
 	int fds[2], done[2], status;
 	char bdf[16], byte;
 	pid_t pid;
 
-	if (!noiommu_on())
+	if (!devices_usable())
 		SKIP(return, "no-IOMMU mode is off in this kernel/boot");
 	edu_bdf(1, bdf);
 	ASSERT_NE(0, bdf[0]);

@@ -41,8 +41,17 @@ static bool noiommu_on(void)
 	return lab_noiommu_requested() && lab_kconfig("VFIO_NOIOMMU") == 'y';
 }
 
+/* The test devices can be opened: no-IOMMU mode, or behind a vIOMMU */
+static bool devices_usable(void)
+{
+	return noiommu_on() || lab_viommu();
+}
+
+/* The path the library takes for the test devices */
 static const char *expected_path(void)
 {
+	if (lab_viommu())
+		return "iommu-cdev";
 	return lab_kconfig("VFIO_DEVICE_CDEV") == 'y' ? "noiommu-cdev" :
 							"legacy-group";
 }
@@ -127,7 +136,10 @@ TEST_F(cli, status_reports_mode_config_and_best_path)
 		return;
 	}
 	ASSERT_NE(NULL, strstr(self->out, "\"noiommu_param\": 1"));
-	snprintf(want, sizeof(want), "\"best_path\": \"%s\"", expected_path());
+	/* What a no-IOMMU device would get, even behind a vIOMMU */
+	snprintf(want, sizeof(want), "\"best_path\": \"%s\"",
+		 lab_kconfig("VFIO_DEVICE_CDEV") == 'y' ? "noiommu-cdev" :
+							 "legacy-group");
 	ASSERT_NE(NULL, strstr(self->out, want)) TH_LOG("%s", self->out);
 }
 
@@ -135,22 +147,24 @@ TEST_F(cli, list_shows_vfio_nodes)
 {
 	char line[256];
 
-	if (!noiommu_on())
+	if (!devices_usable())
 		SKIP(return, "no-IOMMU mode off");
 	ASSERT_EQ(0, run(self->out, "noiommu list"));
 	TH_LOG("\n%s", self->out);
-	snprintf(line, sizeof(line), "%s  1234:11e8 00ff00 vfio-pci   no-iommu ",
-		 self->edu);
+	snprintf(line, sizeof(line), "%s  1234:11e8 00ff00 vfio-pci   %s ",
+		 self->edu, lab_viommu() ? "iommu   " : "no-iommu");
 	ASSERT_NE(NULL, strstr(self->out, line));
 	ASSERT_EQ(0, run(self->out, "noiommu --json list"));
-	ASSERT_NE(NULL, strstr(self->out, lab_kconfig("VFIO_DEVICE_CDEV") == 'y' ?
+	ASSERT_NE(NULL, strstr(self->out, lab_viommu() ?
+			       "\"cdev_node\": \"/dev/vfio/devices/vfio" :
+			       lab_kconfig("VFIO_DEVICE_CDEV") == 'y' ?
 			       "\"cdev_node\": \"/dev/vfio/devices/noiommu-vfio" :
 			       "\"group_node\": \"/dev/vfio/noiommu-"));
 }
 
 TEST_F(cli, pa_prints_runs_covering_the_buffer)
 {
-	if (!noiommu_on())
+	if (!devices_usable())
 		SKIP(return, "no-IOMMU mode off");
 	ASSERT_EQ(0, run(self->out, "noiommu --json pa --small %s 64K", self->edu))
 		TH_LOG("%s", self->out);
@@ -171,7 +185,7 @@ TEST_F(cli, bind_and_unbind_restore_the_driver)
 {
 	char driver[64];
 
-	if (!noiommu_on() || !self->nvme[0])
+	if (!devices_usable() || !self->nvme[0])
 		SKIP(return, "no-IOMMU mode off or no NVMe");
 	if (lab_kconfig("BLK_DEV_NVME") != 'y')
 		SKIP(return, "no kernel NVMe driver");
@@ -229,7 +243,7 @@ TEST_F(cli, kconfig_check_on_the_running_kernel)
 
 TEST_F(cli, example_edu_dma)
 {
-	if (!noiommu_on())
+	if (!devices_usable())
 		SKIP(return, "no-IOMMU mode off");
 	ASSERT_EQ(0, run(self->out, "edu-dma")) TH_LOG("%s", self->out);
 	TH_LOG("\n%s", self->out);
@@ -242,7 +256,7 @@ TEST_F(cli, example_edu_dma)
 
 TEST_F(cli, example_nvme)
 {
-	if (!noiommu_on() || !self->nvme[0])
+	if (!devices_usable() || !self->nvme[0])
 		SKIP(return, "no-IOMMU mode off or no NVMe");
 	ASSERT_EQ(0, run(self->out, "nvme-example identify")) TH_LOG("%s", self->out);
 	TH_LOG("\n%s", self->out);
