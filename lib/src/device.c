@@ -258,17 +258,16 @@ static int add_device(struct nio_device *dev, const struct nio_pci_info *info,
 static int allowed_paths(const struct nio_open_opts *opts,
 			 unsigned int *allowed)
 {
-	struct nio_open_opts known = { .size = sizeof(known) };
+	struct nio_open_opts known;
 	int ret;
 
 	*allowed = NIO_PATHS_ALL;
 	if (!opts)
 		return 0;
-	ret = nioi_sized_in(opts, NIOI_OPEN_OPTS_MIN, sizeof(known),
+	ret = nioi_sized_in(&known, sizeof(known), opts, NIOI_OPEN_OPTS_MIN,
 			    "nio_open_opts");
 	if (ret)
 		return ret;
-	memcpy(&known, opts, opts->size < sizeof(known) ? opts->size : sizeof(known));
 	if (known.paths)
 		*allowed = known.paths;
 	return 0;

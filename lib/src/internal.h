@@ -38,8 +38,13 @@ void nioi_info(const char *fmt, ...) NIO_PRINTF(1, 2);
 #define NIOI_PCI_INFO_MIN nioi_offsetofend(struct nio_pci_info, cdev_node)
 #define NIOI_STATUS_MIN nioi_offsetofend(struct nio_status, why)
 
-/* A struct the caller gives: its size at least min, unknown bytes zero. */
-int nioi_sized_in(const void *s, size_t min, size_t known, const char *name);
+/*
+ * A struct the caller gives: its size at least min, the bytes past the
+ * library's known_size zero. Read into known, the fields an older caller
+ * lacks zero.
+ */
+int nioi_sized_in(void *known, size_t known_size, const void *s, size_t min,
+		  const char *name);
 /* A struct the library fills: its size at least min. */
 int nioi_sized_out_check(const void *s, size_t min, const char *name);
 /* Fill the caller's struct from the library's full one (known bytes). */

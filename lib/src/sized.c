@@ -35,7 +35,8 @@ static int bad_size(size_t size, size_t min, const char *name)
 	return 0;
 }
 
-int nioi_sized_in(const void *s, size_t min, size_t known, const char *name)
+int nioi_sized_in(void *known, size_t known_size, const void *s, size_t min,
+		  const char *name)
 {
 	const unsigned char *bytes = s;
 	size_t size = size_of(s), i;
@@ -43,11 +44,13 @@ int nioi_sized_in(const void *s, size_t min, size_t known, const char *name)
 
 	if (ret)
 		return ret;
-	for (i = known; i < size; i++)
+	for (i = known_size; i < size; i++)
 		if (bytes[i])
 			return nioi_fail(E2BIG,
 					 "struct %s sets a field at byte %zu that libnoiommu %s does not know (it knows %zu bytes): the program was built for a newer library",
-					 name, i, NIO_VERSION, known);
+					 name, i, NIO_VERSION, known_size);
+	memset(known, 0, known_size);
+	memcpy(known, s, size < known_size ? size : known_size);
 	return 0;
 }
 
